@@ -1,0 +1,278 @@
+/**
+ * The composition root of a single-node logwarden: disk queue -> worker pool -> DuckDB store,
+ * with the HTTP API (ingest, search, health, metrics) and the syslog receivers in front.
+ * `startApp` returns once everything listens; `stop` shuts down gracefully: stop accepting,
+ * drain the queue into the store, flush, close.
+ */
+import fs from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { type Config, isLoopback, splitHostPort } from '../core/config.ts';
+import { envelopeKey } from '../core/envelope.ts';
+import { LwError } from '../core/errors.ts';
+import { Indexer } from '../processors/indexer.ts';
+import { WorkerPool } from '../processors/pool.ts';
+import { DiskQueue } from '../queue/disk/disk-queue.ts';
+import type { QueueMessage } from '../queue/queue.ts';
+import { registerIngest } from '../sources/http/ingest.ts';
+import { startSyslogServers } from '../sources/syslog/syslog-server.ts';
+import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
+import { renderMetrics } from './metrics.ts';
+import { registerSearch } from './search-route.ts';
+
+export const INGEST_TOPIC = 'ingest';
+
+export interface RunningApp {
+  httpUrl: string;
+  syslogUdp: string | null;
+  syslogTcp: string | null;
+  stop(): Promise<void>;
+}
+
+/** Refuses non-loopback binds while no authentication is configured. */
+export function checkBindSafety(config: Config): void {
+  if (config.auth.enabled) return;
+  const binds: Array<[string, string | null]> = [
+    ['http.listen', config.http.listen],
+    ['syslog.udp', config.syslog.udp],
+    ['syslog.tcp', config.syslog.tcp],
+  ];
+  for (const [key, addr] of binds) {
+    if (addr === null) continue;
+    const { host } = splitHostPort(addr);
+    if (!isLoopback(host)) {
+      throw new LwError('LW_ERR_CONFIG', [
+        `${key} is ${addr}, which is reachable from other machines, but no authentication is configured; ` +
+          'bind to 127.0.0.1 (the default) until authentication is set up',
+      ]);
+    }
+  }
+}
+
+export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
+  checkBindSafety(config);
+  const dataDir = path.resolve(config.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const cores = availableParallelism();
+
+  const queue = new DiskQueue({
+    dir: path.join(dataDir, 'queue'),
+    maxBytes: config.queue.maxBytes,
+    segmentBytes: config.queue.segmentBytes,
+    logger,
+  });
+  await queue.open();
+  await queue.createTopic(INGEST_TOPIC, config.queue.partitions ?? cores);
+
+  const store = new DuckDBStore({
+    dir: path.join(dataDir, 'store'),
+    blockRows: config.store.blockRows,
+    maxDynamicColumns: config.store.maxDynamicColumns,
+    memoryLimit: config.store.memoryLimit,
+    logger,
+  });
+  try {
+    await store.open();
+  } catch (err) {
+    await queue.close();
+    throw err;
+  }
+  const pool = new WorkerPool(config.processing.workers ?? cores);
+  const indexer = new Indexer({ queue, store, pool, topic: INGEST_TOPIC, logger });
+  await indexer.start();
+
+  let shuttingDown = false;
+  const counters = {
+    http: { received: 0, accepted: 0, rejected: 0, requests: 0 },
+    syslog: { received: 0, accepted: 0, dropped: 0 },
+    api: { searches: 0 },
+  };
+
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1024 * 1024, return503OnClosing: true });
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (err instanceof LwError) {
+      if (err.code === 'LW_ERR_QUEUE_FULL') reply.header('Retry-After', '1');
+      reply.code(err.status).send(err.toJSON());
+      return;
+    }
+    const status = err.statusCode;
+    if (status && status >= 400 && status < 500) {
+      reply.code(status).send({ error: err.message, code: 'LW_ERR_BAD_REQUEST' });
+      return;
+    }
+    logger.error({ err: err.stack ?? String(err), url: req.url }, 'request failed');
+    reply.code(500).send({ error: 'internal error; see the server log', code: 'LW_ERR_INTERNAL' });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send(new LwError('LW_ERR_NOT_FOUND', [`${req.method} ${req.url.split('?')[0]}`]).toJSON());
+  });
+
+  registerIngest(app, {
+    queue,
+    topic: INGEST_TOPIC,
+    maxBodyBytes: config.http.maxBodyBytes,
+    maxLineBytes: config.http.maxLineBytes,
+    counters: counters.http,
+    isShuttingDown: () => shuttingDown,
+  });
+  registerSearch(app, { store, counters: counters.api });
+  app.get('/healthz', async () => ({ status: shuttingDown ? 'stopping' : 'ok' }));
+  app.get('/api/v1/queue', async () => ({
+    partitions: queue.state(),
+    lag: indexer.lag(),
+    indexer: indexer.stats,
+  }));
+  app.get('/api/v1/stats', async () => ({
+    store: await store.stats(),
+    lag: indexer.lag().total,
+    indexer: indexer.stats,
+    ingest: counters,
+  }));
+  app.get('/metrics', async (_req, reply) => {
+    const st = await store.stats();
+    const lag = indexer.lag();
+    reply.type('text/plain; version=0.0.4');
+    return renderMetrics([
+      {
+        name: 'logwarden_events_received_total',
+        help: 'Events received by a source.',
+        type: 'counter',
+        values: [
+          { labels: { source: 'http' }, value: counters.http.received },
+          { labels: { source: 'syslog' }, value: counters.syslog.received },
+        ],
+      },
+      {
+        name: 'logwarden_events_rejected_total',
+        help: 'Events rejected by a source (malformed, too long).',
+        type: 'counter',
+        values: [{ labels: { source: 'http' }, value: counters.http.rejected }],
+      },
+      {
+        name: 'logwarden_events_dropped_total',
+        help: 'Events dropped, by reason.',
+        type: 'counter',
+        values: [
+          { labels: { source: 'syslog', reason: 'queue_full' }, value: counters.syslog.dropped },
+          ...Object.entries(indexer.stats.dropped).map(([k, v]) => ({
+            labels: { source: 'pipeline', reason: k },
+            value: v,
+          })),
+        ],
+      },
+      {
+        name: 'logwarden_events_indexed_total',
+        help: 'Events written to the store.',
+        type: 'counter',
+        values: [{ value: indexer.stats.indexed }],
+      },
+      {
+        name: 'logwarden_indexer_errors_total',
+        help: 'Failed indexing attempts (retried).',
+        type: 'counter',
+        values: [{ value: indexer.stats.errors }],
+      },
+      {
+        name: 'logwarden_queue_lag_records',
+        help: 'Records in the queue not yet stored, per partition.',
+        type: 'gauge',
+        values: lag.partitions.map((p) => ({ labels: { partition: p.partition }, value: p.end - p.position })),
+      },
+      { name: 'logwarden_store_rows', help: 'Rows in the store.', type: 'gauge', values: [{ value: st.rows }] },
+      {
+        name: 'logwarden_store_bytes',
+        help: 'Bytes of the store on disk.',
+        type: 'gauge',
+        values: [{ value: st.bytesOnDisk }],
+      },
+      { name: 'logwarden_searches_total', help: 'Searches run.', type: 'counter', values: [{ value: counters.api.searches }] },
+    ]);
+  });
+
+  const { host, port } = splitHostPort(config.http.listen);
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    await indexer.stop();
+    await pool.close();
+    await store.close();
+    await queue.close();
+    throw new LwError('LW_ERR_CONFIG', [`cannot listen on ${config.http.listen}: ${(err as Error).message}`]);
+  }
+  const addr = app.server.address();
+  const httpUrl =
+    typeof addr === 'object' && addr
+      ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+      : `http://${config.http.listen}`;
+
+  // Syslog: produce each read's lines as one durable batch; TCP waits (backpressure) while the
+  // queue is full, UDP drops and counts (UDP has no way to push back).
+  let syslogPartition = 0;
+  const syslogKey = envelopeKey(config.syslog.stream, 'syslog');
+  const syslog = await startSyslogServers({
+    udp: config.syslog.udp ? splitHostPort(config.syslog.udp) : undefined,
+    tcp: config.syslog.tcp ? splitHostPort(config.syslog.tcp) : undefined,
+    maxLineBytes: config.http.maxLineBytes,
+    logger,
+    onLines: async (lines) => {
+      const now = Date.now();
+      const msgs: QueueMessage[] = lines.map((l) => ({
+        key: syslogKey,
+        value: Buffer.from(l.text),
+        timestamp: now,
+        headers: { remote: l.remote },
+      }));
+      counters.syslog.received += msgs.length;
+      const n = queue.partitionCount(INGEST_TOPIC);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await queue.produce(INGEST_TOPIC, syslogPartition++ % n, msgs);
+          counters.syslog.accepted += msgs.length;
+          return;
+        } catch (err) {
+          const full = err instanceof LwError && (err.code === 'LW_ERR_QUEUE_FULL' || err.code === 'LW_ERR_DISK_FULL');
+          if (!full || lines[0]?.transport === 'udp' || shuttingDown || attempt > 600) {
+            counters.syslog.dropped += msgs.length;
+            logger.warn({ err: String(err), lines: msgs.length }, 'syslog lines dropped');
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    },
+  });
+
+  logger.info(
+    {
+      http: httpUrl,
+      syslogUdp: syslog.udpAddress ?? 'off',
+      syslogTcp: syslog.tcpAddress ?? 'off',
+      dataDir,
+      partitions: queue.partitionCount(INGEST_TOPIC),
+      workers: pool.size,
+    },
+    'logwarden started',
+  );
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      shuttingDown = true;
+      logger.info({}, 'shutting down: no longer accepting');
+      await syslog.close();
+      await app.close();
+      const drained = await indexer.drain(30_000);
+      if (!drained) logger.warn({ lag: indexer.lag().total }, 'queue not fully drained; the rest is indexed at next start');
+      await indexer.stop();
+      await pool.close();
+      await store.close();
+      await queue.close();
+      logger.info({ indexed: indexer.stats.indexed }, 'stopped');
+    })();
+    return stopping;
+  };
+
+  return { httpUrl, syslogUdp: syslog.udpAddress ?? null, syslogTcp: syslog.tcpAddress ?? null, stop };
+}

@@ -1,0 +1,104 @@
+/** `logwarden search QUERY`: runs a search on a running server and prints the events. */
+import { parseArgs } from 'node:util';
+import { errorText, request, serverUrl } from './client.ts';
+
+export const SEARCH_HELP = `Usage: logwarden search QUERY [options]
+
+Searches a running logwarden server. QUERY uses the query language (docs/query-language.md):
+  error                      a word        "Failed password"     a phrase
+  level:error host:web-*     fields        status:>=500          numbers
+  NOT debug, -debug          negation      a OR b, (a b)         boolean logic
+
+Options:
+  --since DURATION     search the last DURATION (15m, 1h, 7d); default 15m
+  --start TIME         start of the range (RFC 3339, epoch ms, -1h, or 0 for the beginning)
+  --end TIME           end of the range (default now)
+  --limit N            how many events to print (default 100, max 10000)
+  --order desc|asc     newest first (default) or oldest first
+  --output FORMAT      text (default), json (the whole answer) or ndjson (one event per line)
+  --server URL         server address (default $LOGWARDEN_SERVER or http://127.0.0.1:4280)
+  -h, --help           this help
+`;
+
+const LEVEL_COLORS: Record<string, string> = {
+  error: '\x1b[31m',
+  critical: '\x1b[31;1m',
+  alert: '\x1b[31;1m',
+  emergency: '\x1b[31;1m',
+  warn: '\x1b[33m',
+  notice: '\x1b[36m',
+  info: '\x1b[32m',
+  debug: '\x1b[2m',
+  trace: '\x1b[2m',
+};
+
+const SHOWN = new Set(['_id', '_time', '_ingest_time', 'stream', 'message', 'level', 'host', 'service']);
+
+export function formatEventLine(ev: Record<string, unknown>, color: boolean): string {
+  const lv = String(ev.level || '-');
+  const lvText = lv.toUpperCase().padEnd(5);
+  const c = color ? (LEVEL_COLORS[lv] ?? '') : '';
+  const r = color && c ? '\x1b[0m' : '';
+  const who = [ev.host, ev.service].filter(Boolean).join(' ');
+  const extra = Object.entries(ev)
+    .filter(([k]) => !SHOWN.has(k))
+    .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
+    .join(' ');
+  const msg = String(ev.message ?? '').replace(/\n/g, '\n    ');
+  return `${ev._time} ${c}${lvText}${r} ${who ? `${who} ` : ''}${msg}${extra ? `  ${color ? '\x1b[2m' : ''}${extra}${color ? '\x1b[0m' : ''}` : ''}`;
+}
+
+export async function searchCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      since: { type: 'string' },
+      start: { type: 'string' },
+      end: { type: 'string' },
+      limit: { type: 'string' },
+      order: { type: 'string' },
+      output: { type: 'string', default: 'text' },
+      server: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(SEARCH_HELP);
+    return 0;
+  }
+  const output = values.output ?? 'text';
+  if (!['text', 'json', 'ndjson'].includes(output)) {
+    process.stderr.write(`error: --output must be text, json or ndjson, not ${JSON.stringify(output)}\n`);
+    return 2;
+  }
+  if (values.since && values.start) {
+    process.stderr.write('error: use either --since or --start, not both\n');
+    return 2;
+  }
+  const params = new URLSearchParams();
+  params.set('q', positionals.join(' '));
+  if (values.since) params.set('start', `-${values.since.replace(/^-/, '')}`);
+  if (values.start) params.set('start', values.start);
+  if (values.end) params.set('end', values.end);
+  if (values.limit) params.set('limit', values.limit);
+  if (values.order) params.set('order', values.order);
+  const res = await request(`${serverUrl(values.server)}/api/v1/search?${params}`);
+  if (!res.ok) {
+    process.stderr.write(`error: ${await errorText(res)}\n`);
+    return 1;
+  }
+  const body = (await res.json()) as { events: Record<string, unknown>[]; total: number; took_ms: number };
+  if (output === 'json') {
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return 0;
+  }
+  if (output === 'ndjson') {
+    for (const ev of body.events) process.stdout.write(`${JSON.stringify(ev)}\n`);
+    return 0;
+  }
+  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+  for (const ev of body.events) process.stdout.write(`${formatEventLine(ev, color)}\n`);
+  process.stderr.write(`${body.events.length} of ${body.total} matching events (${body.took_ms} ms)\n`);
+  return 0;
+}

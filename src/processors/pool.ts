@@ -1,0 +1,113 @@
+/**
+ * A pool of processing worker threads (default: one per core). Jobs go to the least busy
+ * worker; results come back in the order of their promises, so the caller can keep queue order
+ * per partition by awaiting in order.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { StoredMessage } from '../queue/queue.ts';
+import type { WorkerJob, WorkerResult } from './worker-protocol.ts';
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, { resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>;
+}
+
+export class WorkerPool {
+  private slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(size = availableParallelism()) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./worker.ts', import.meta.url));
+    const slot: Slot = { worker, pending: new Map() };
+    worker.on('message', (res: WorkerResult) => {
+      const p = slot.pending.get(res.id);
+      if (!p) return;
+      slot.pending.delete(res.id);
+      if (res.error) p.reject(new Error(`processing worker failed: ${res.error}`));
+      else p.resolve(res);
+    });
+    worker.on('error', (err) => {
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+    });
+    worker.on('exit', (code) => {
+      for (const p of slot.pending.values()) p.reject(new Error(`processing worker exited with code ${code}`));
+      slot.pending.clear();
+      if (!this.closed) {
+        const i = this.slots.indexOf(slot);
+        if (i >= 0) this.slots[i] = this.spawn();
+      }
+    });
+    return slot;
+  }
+
+  /** Packs queue messages of one partition into a job and runs it on the least busy worker. */
+  process(partition: number, msgs: StoredMessage[]): Promise<WorkerResult> {
+    const n = msgs.length;
+    let total = 0;
+    for (const m of msgs) total += m.value.length;
+    const data = new Uint8Array(total);
+    const vstart = new Uint32Array(n + 1);
+    const offsets = new Float64Array(n);
+    const timestamps = new Float64Array(n);
+    const keyIdx = new Uint16Array(n);
+    const keyDict: string[] = [];
+    const keyMap = new Map<string, number>();
+    let remotes: string[] | null = null;
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
+      const m = msgs[i];
+      data.set(m.value, pos);
+      pos += m.value.length;
+      vstart[i + 1] = pos;
+      offsets[i] = m.offset;
+      timestamps[i] = m.timestamp;
+      const k = m.key === null ? '' : m.key.toString('utf8');
+      let ki = keyMap.get(k);
+      if (ki === undefined) {
+        ki = keyDict.length;
+        keyDict.push(k);
+        keyMap.set(k, ki);
+      }
+      keyIdx[i] = ki;
+      const r = m.headers.remote;
+      if (r) {
+        remotes ??= new Array<string>(n).fill('');
+        remotes[i] = r;
+      }
+    }
+    const job: WorkerJob = {
+      id: this.nextId++,
+      partition,
+      n,
+      offsets,
+      timestamps,
+      keyDict,
+      keyIdx,
+      remotes,
+      data,
+      vstart,
+    };
+    let best = this.slots[0];
+    for (const s of this.slots) if (s.pending.size < best.pending.size) best = s;
+    return new Promise<WorkerResult>((resolve, reject) => {
+      best.pending.set(job.id, { resolve, reject });
+      best.worker.postMessage(job, [data.buffer, vstart.buffer, offsets.buffer, timestamps.buffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Splits a byte stream into lines (LF, with an optional CR before it) without buffering the
+ * whole body. A line longer than `maxLineBytes` is reported as too long and skipped up to its
+ * end, so one oversized line never rejects the rest.
+ *
+ * Contract: `push` may be called with chunks of any size; line buffers handed to `onLine` are
+ * copies the callee may keep. Line numbers are 1-based.
+ */
+export interface LineSink {
+  onLine(line: Buffer, lineNo: number): void;
+  onTooLong(lineNo: number, bytes: number): void;
+}
+
+export class LineSplitter {
+  private readonly max: number;
+  private readonly sink: LineSink;
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private skipping = false;
+  private skippedBytes = 0;
+  private lineNo = 0;
+
+  constructor(maxLineBytes: number, sink: LineSink) {
+    this.max = maxLineBytes;
+    this.sink = sink;
+  }
+
+  get lines(): number {
+    return this.lineNo;
+  }
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) {
+        this.append(chunk.subarray(start));
+        return;
+      }
+      this.append(chunk.subarray(start, nl));
+      this.endLine();
+      start = nl + 1;
+    }
+  }
+
+  end(): void {
+    if (this.partBytes > 0 || this.skipping) this.endLine();
+  }
+
+  private append(b: Buffer): void {
+    if (b.length === 0) return;
+    if (this.skipping) {
+      this.skippedBytes += b.length;
+      return;
+    }
+    if (this.partBytes + b.length > this.max + 1) {
+      // +1 allows for a CR that is stripped at the end of the line.
+      this.skipping = true;
+      this.skippedBytes = this.partBytes + b.length;
+      this.parts = [];
+      this.partBytes = 0;
+      return;
+    }
+    this.parts.push(b);
+    this.partBytes += b.length;
+  }
+
+  private endLine(): void {
+    this.lineNo++;
+    if (this.skipping) {
+      this.sink.onTooLong(this.lineNo, this.skippedBytes);
+      this.skipping = false;
+      this.skippedBytes = 0;
+      return;
+    }
+    let line = this.parts.length === 1 ? Buffer.from(this.parts[0]) : Buffer.concat(this.parts, this.partBytes);
+    this.parts = [];
+    this.partBytes = 0;
+    if (line.length > 0 && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+    if (line.length > this.max) {
+      this.sink.onTooLong(this.lineNo, line.length);
+      return;
+    }
+    this.sink.onLine(line, this.lineNo);
+  }
+}

@@ -1,0 +1,574 @@
+/**
+ * The embedded store: DuckDB, one table per UTC day (`ev_YYYYMMDD`) so that a time range prunes
+ * whole partitions and retention drops whole tables, with a block-level skip index: for every
+ * block of `blockRows` rows (by rowid) a Bloom filter of the tokens of `message`, `host`,
+ * `service` and the string fields. A search evaluates the query's token requirements against
+ * each block and hands DuckDB only the candidate blocks as rowid ranges (which DuckDB prunes;
+ * a computed block-number IN list is not pruned, see ../../../../shared/BRIEF.md).
+ *
+ * Durability and idempotency: rows, block filters, partition metadata and the per-partition
+ * queue watermark are written in one DuckDB transaction. Rows at or below the watermark are
+ * skipped, so a replay after a crash never duplicates an event.
+ *
+ * Only one process may open a DuckDB file: the server owns it. Writes are serialised by the
+ * caller (one writer); searches run on a second connection and see committed data.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTimestampValue,
+} from '@duckdb/node-api';
+import { LwError } from '../../core/errors.ts';
+import type { EventBatch } from '../../core/event-batch.ts';
+import type { FieldValue } from '../../core/event.ts';
+import { fromQpos, qposToId } from '../../core/ids.ts';
+import type { FilterNode } from '../../core/query-ast.ts';
+import { formatTimestamp } from '../../core/time.ts';
+import { tokenHashes } from '../../core/tokenize.ts';
+import type { OutputEvent, SearchRequest, SearchResult, Store, StoreStats } from '../store.ts';
+import { BloomFilter } from './bloom.ts';
+import { type ColumnType, compileFilter, evalTokens, tokenExpr } from './compile.ts';
+import { type BlockMeta, Partition, partitionNameFor } from './partition.ts';
+import { sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
+
+export interface DuckDBStoreOptions {
+  dir: string;
+  blockRows?: number;
+  maxDynamicColumns?: number;
+  memoryLimit?: string;
+  threads?: number;
+  /** Bloom filter false-positive rate per block. */
+  bloomFpp?: number;
+  logger?: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
+}
+
+const FIXED_COLUMNS: Array<[string, ColumnType]> = [
+  ['_time', 'TIMESTAMP'],
+  ['_ingest_time', 'TIMESTAMP'],
+  ['_qpos', 'BIGINT'],
+  ['stream', 'VARCHAR'],
+  ['message', 'VARCHAR'],
+  ['level', 'VARCHAR'],
+  ['host', 'VARCHAR'],
+  ['service', 'VARCHAR'],
+  ['_extra', 'VARCHAR'],
+];
+const FIXED_NAMES = new Set(FIXED_COLUMNS.map((c) => c[0]));
+const FUTURE_LIMIT_US = 30 * 86400e6;
+
+function typeOf(v: FieldValue): ColumnType {
+  return typeof v === 'number' ? 'DOUBLE' : typeof v === 'boolean' ? 'BOOLEAN' : 'VARCHAR';
+}
+
+function isDiskFull(err: unknown): boolean {
+  const m = String((err as Error)?.message ?? err);
+  return /No space left|ENOSPC|disk is full|Could not write/i.test(m);
+}
+
+export class DuckDBStore implements Store {
+  private readonly opts: Required<Omit<DuckDBStoreOptions, 'logger' | 'threads'>> &
+    Pick<DuckDBStoreOptions, 'logger' | 'threads'>;
+  private instance: DuckDBInstance | null = null;
+  private writer: DuckDBConnection | null = null;
+  private reader: DuckDBConnection | null = null;
+  private readonly partitions = new Map<string, Partition>();
+  private readonly watermarks = new Map<string, number>();
+  private readonly dbPath: string;
+
+  constructor(opts: DuckDBStoreOptions) {
+    this.opts = {
+      blockRows: 8192,
+      maxDynamicColumns: 400,
+      memoryLimit: '1GB',
+      bloomFpp: 0.01,
+      ...opts,
+    };
+    this.dbPath = path.join(opts.dir, 'logwarden.duckdb');
+  }
+
+  async open(): Promise<void> {
+    fs.mkdirSync(this.opts.dir, { recursive: true });
+    const cfg: Record<string, string> = { memory_limit: this.opts.memoryLimit };
+    if (this.opts.threads) cfg.threads = String(this.opts.threads);
+    this.instance = await DuckDBInstance.create(this.dbPath, cfg);
+    this.writer = await this.instance.connect();
+    this.reader = await this.instance.connect();
+    const w = this.writer;
+    await w.run(`CREATE TABLE IF NOT EXISTS _lw_partitions (name VARCHAR, day VARCHAR, rows BIGINT,
+      min_time BIGINT, max_time BIGINT)`);
+    await w.run(`CREATE TABLE IF NOT EXISTS _lw_blocks (part VARCHAR, block INTEGER, min_time BIGINT,
+      max_time BIGINT, bloom BLOB)`);
+    await w.run('CREATE TABLE IF NOT EXISTS _lw_watermarks (topic VARCHAR, part INTEGER, next_offset BIGINT)');
+    await w.run('CREATE TABLE IF NOT EXISTS _lw_overflow (part VARCHAR, key VARCHAR)');
+    await this.load();
+  }
+
+  private async load(): Promise<void> {
+    const w = this.writer!;
+    this.partitions.clear();
+    const parts = (await w.runAndReadAll('SELECT name, day, rows, min_time, max_time FROM _lw_partitions'))
+      .getRows();
+    for (const [name, day, rows, minT, maxT] of parts) {
+      const p = new Partition(String(name), String(day));
+      p.rows = Number(rows);
+      p.minTime = minT === null ? Number.POSITIVE_INFINITY : Number(minT);
+      p.maxTime = maxT === null ? Number.NEGATIVE_INFINITY : Number(maxT);
+      this.partitions.set(p.name, p);
+      await this.loadPartition(p);
+    }
+    this.watermarks.clear();
+    for (const [topic, part, next] of (
+      await w.runAndReadAll('SELECT topic, part, next_offset FROM _lw_watermarks')
+    ).getRows()) {
+      this.watermarks.set(`${topic}\u0000${part}`, Number(next));
+    }
+  }
+
+  /** Loads a partition's columns, blocks and overflow keys, and rebuilds its open block. */
+  private async loadPartition(p: Partition): Promise<void> {
+    const w = this.writer!;
+    p.columns.clear();
+    p.dynamicCount = 0;
+    const cols = await w.runAndReadAll(
+      `SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ${sqlString(p.name)}
+       AND schema_name = 'main' ORDER BY column_index`,
+    );
+    for (const [n, t] of cols.getRows()) {
+      const type = String(t) as ColumnType;
+      p.columns.set(String(n), type === ('TIMESTAMP' as ColumnType) ? 'TIMESTAMP' : type);
+      if (!FIXED_NAMES.has(String(n))) p.dynamicCount++;
+    }
+    p.overflow.clear();
+    for (const [k] of (
+      await w.runAndReadAll(`SELECT key FROM _lw_overflow WHERE part = ${sqlString(p.name)}`)
+    ).getRows()) {
+      p.overflow.add(String(k));
+    }
+    p.blocks = [];
+    const blocks = await w.runAndReadAll(
+      `SELECT block, min_time, max_time, bloom FROM _lw_blocks WHERE part = ${sqlString(p.name)} ORDER BY block`,
+    );
+    for (const [b, minT, maxT, bloom] of blocks.getRows()) {
+      const bytes = (bloom as { bytes: Uint8Array }).bytes;
+      p.blocks.push({
+        block: Number(b),
+        minTime: Number(minT),
+        maxTime: Number(maxT),
+        bloom: BloomFilter.fromBytes(bytes),
+      });
+    }
+    const sealed = p.blocks.length * this.opts.blockRows;
+    if (p.blocks.length > 0 && p.blocks[p.blocks.length - 1].block !== p.blocks.length - 1) {
+      throw new Error(`BUG: skip index of ${p.name} has a gap`);
+    }
+    p.openHashes = new Set();
+    p.openMinTime = Number.POSITIVE_INFINITY;
+    p.openMaxTime = Number.NEGATIVE_INFINITY;
+    if (p.rows > sealed) {
+      // Rebuild the open block's token set from its rows.
+      const strCols = [...p.columns].filter(([n, t]) => t === 'VARCHAR' && n !== 'stream' && n !== 'level');
+      const sel = strCols.map(([n]) => sqlIdent(n)).join(', ');
+      const r = await w.runAndReadAll(
+        `SELECT epoch_us(_time), ${sel} FROM ${sqlIdent(p.name)} WHERE rowid >= ${sealed}`,
+      );
+      const hashes: number[] = [];
+      for (const row of r.getRows()) {
+        const t = Number(row[0]);
+        if (t < p.openMinTime) p.openMinTime = t;
+        if (t > p.openMaxTime) p.openMaxTime = t;
+        for (let i = 1; i < row.length; i++) {
+          const v = row[i];
+          if (typeof v === 'string' && v !== '') {
+            hashes.length = 0;
+            tokenHashes(v, hashes);
+            for (const h of hashes) p.openHashes.add(h);
+          }
+        }
+      }
+    }
+  }
+
+  nextOffset(topic: string, partition: number): number {
+    return this.watermarks.get(`${topic}\u0000${partition}`) ?? 0;
+  }
+
+  private async ensurePartition(name: string, day: string): Promise<Partition> {
+    let p = this.partitions.get(name);
+    if (p) return p;
+    const w = this.writer!;
+    const cols = FIXED_COLUMNS.map(([n, t]) => `${sqlIdent(n)} ${t}`).join(', ');
+    await w.run(`CREATE TABLE IF NOT EXISTS ${sqlIdent(name)} (${cols})`);
+    await w.run(`DELETE FROM _lw_partitions WHERE name = ${sqlString(name)}`);
+    await w.run(
+      `INSERT INTO _lw_partitions VALUES (${sqlString(name)}, ${sqlString(day)}, 0, NULL, NULL)`,
+    );
+    p = new Partition(name, day);
+    for (const [n, t] of FIXED_COLUMNS) p.columns.set(n, t);
+    this.partitions.set(name, p);
+    return p;
+  }
+
+  async write(topic: string, batch: EventBatch): Promise<{ written: number; skipped: number }> {
+    const w = this.writer;
+    if (!w) throw new Error('BUG: store is not open');
+    // 1. Drop rows the store already has (replay), group the rest by day partition.
+    const groups = new Map<string, number[]>();
+    const days = new Map<string, string>();
+    const maxNext = new Map<number, number>();
+    let skipped = 0;
+    for (let i = 0; i < batch.n; i++) {
+      const { partition, offset } = fromQpos(batch.qpos[i]);
+      if (offset < this.nextOffset(topic, partition)) {
+        skipped++;
+        continue;
+      }
+      const next = maxNext.get(partition) ?? 0;
+      if (offset + 1 > next) maxNext.set(partition, offset + 1);
+      let t = batch.time[i];
+      if (t > batch.ingest[i] + FUTURE_LIMIT_US) t = batch.ingest[i];
+      const { name, day } = partitionNameFor(t);
+      let g = groups.get(name);
+      if (!g) {
+        g = [];
+        groups.set(name, g);
+        days.set(name, day);
+      }
+      g.push(i);
+    }
+    if (maxNext.size === 0) return { written: 0, skipped };
+
+    // 2. Schema changes (outside the data transaction; an empty new column is harmless).
+    const parts = new Map<string, Partition>();
+    const newOverflow: Array<[string, string]> = [];
+    for (const [name, rows] of groups) {
+      const p = await this.ensurePartition(name, days.get(name)!);
+      parts.set(name, p);
+      const add: Array<[string, ColumnType]> = [];
+      const seen = new Set<string>();
+      for (const i of rows) {
+        for (let j = batch.fstart[i]; j < batch.fstart[i + 1]; j++) {
+          const k = batch.fkeys[j];
+          if (p.columns.has(k) || seen.has(k) || p.overflow.has(k)) continue;
+          seen.add(k);
+          if (p.dynamicCount + add.length < this.opts.maxDynamicColumns && !FIXED_NAMES.has(k)) {
+            add.push([k, typeOf(batch.fvals[j])]);
+          }
+        }
+      }
+      for (const [k, t] of add) {
+        await w.run(`ALTER TABLE ${sqlIdent(name)} ADD COLUMN IF NOT EXISTS ${sqlIdent(k)} ${t}`);
+        p.columns.set(k, t);
+        p.dynamicCount++;
+      }
+    }
+
+    // 3. Rows, skip-index blocks, partition metadata and watermarks in one transaction.
+    const B = this.opts.blockRows;
+    const sealedBlocks: Array<{ p: Partition; meta: BlockMeta }> = [];
+    const touched: Array<{ p: Partition; rows: number; minTime: number; maxTime: number }> = [];
+    await w.run('BEGIN TRANSACTION');
+    try {
+      for (const [name, rows] of groups) {
+        const p = parts.get(name)!;
+        const colNames = [...p.columns.keys()];
+        const colIndex = new Map<string, number>();
+        colNames.forEach((n, i) => colIndex.set(n, i));
+        const types = colNames.map((n) => p.columns.get(n)!);
+        const vals: Array<FieldValue | null> = new Array(colNames.length).fill(null);
+        const appender: DuckDBAppender = await w.createAppender(name);
+        let r = p.rows;
+        let minT = p.minTime;
+        let maxT = p.maxTime;
+        for (const i of rows) {
+          let t = batch.time[i];
+          if (t > batch.ingest[i] + FUTURE_LIMIT_US) t = batch.ingest[i];
+          for (let c = 9; c < vals.length; c++) vals[c] = null;
+          let extra: Record<string, FieldValue> | null = null;
+          for (let j = batch.fstart[i]; j < batch.fstart[i + 1]; j++) {
+            const k = batch.fkeys[j];
+            const v = batch.fvals[j];
+            const ci = colIndex.get(k);
+            if (ci !== undefined && ci >= 9 && types[ci] === typeOf(v)) {
+              vals[ci] = v;
+            } else {
+              extra ??= {};
+              extra[k] = v;
+              if (!p.overflow.has(k)) {
+                p.overflow.add(k);
+                newOverflow.push([name, k]);
+              }
+            }
+          }
+          appender.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(t))));
+          appender.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(batch.ingest[i]))));
+          appender.appendBigInt(BigInt(batch.qpos[i]));
+          appender.appendVarchar(batch.stream[i]);
+          appender.appendVarchar(batch.message[i]);
+          const lv = batch.level[i];
+          if (lv === '') appender.appendNull();
+          else appender.appendVarchar(lv);
+          const h = batch.host[i];
+          if (h === '') appender.appendNull();
+          else appender.appendVarchar(h);
+          const s = batch.service[i];
+          if (s === '') appender.appendNull();
+          else appender.appendVarchar(s);
+          if (extra === null) appender.appendNull();
+          else appender.appendVarchar(JSON.stringify(extra));
+          for (let c = 9; c < vals.length; c++) {
+            const v = vals[c];
+            if (v === null) appender.appendNull();
+            else if (types[c] === 'DOUBLE') appender.appendDouble(v as number);
+            else if (types[c] === 'BOOLEAN') appender.appendBoolean(v as boolean);
+            else appender.appendVarchar(v as string);
+          }
+          appender.endRow();
+          // Skip index: tokens into the open block; seal it at the block boundary.
+          for (let j = batch.tstart[i]; j < batch.tstart[i + 1]; j++) p.openHashes.add(batch.thash[j]);
+          if (t < p.openMinTime) p.openMinTime = t;
+          if (t > p.openMaxTime) p.openMaxTime = t;
+          if (t < minT) minT = t;
+          if (t > maxT) maxT = t;
+          r++;
+          if (r % B === 0) {
+            const bloom = BloomFilter.forCount(Math.max(p.openHashes.size, 1), this.opts.bloomFpp);
+            for (const hh of p.openHashes) bloom.add(hh);
+            const meta: BlockMeta = {
+              block: r / B - 1,
+              minTime: p.openMinTime,
+              maxTime: p.openMaxTime,
+              bloom,
+            };
+            sealedBlocks.push({ p, meta });
+            p.openHashes = new Set();
+            p.openMinTime = Number.POSITIVE_INFINITY;
+            p.openMaxTime = Number.NEGATIVE_INFINITY;
+          }
+        }
+        appender.flushSync();
+        appender.closeSync();
+        touched.push({ p, rows: r, minTime: minT, maxTime: maxT });
+        await w.run(
+          `UPDATE _lw_partitions SET rows = ${r}, min_time = ${sqlNumber(minT)}, max_time = ${sqlNumber(maxT)}
+           WHERE name = ${sqlString(name)}`,
+        );
+      }
+      if (sealedBlocks.length > 0) {
+        const stmt = await w.prepare('INSERT INTO _lw_blocks VALUES ($1, $2, $3, $4, $5)');
+        for (const { p, meta } of sealedBlocks) {
+          stmt.bindVarchar(1, p.name);
+          stmt.bindInteger(2, meta.block);
+          stmt.bindBigInt(3, BigInt(Math.trunc(meta.minTime)));
+          stmt.bindBigInt(4, BigInt(Math.trunc(meta.maxTime)));
+          stmt.bindBlob(5, meta.bloom.toBytes());
+          await stmt.run();
+        }
+      }
+      for (const [name, k] of newOverflow) {
+        await w.run(`INSERT INTO _lw_overflow VALUES (${sqlString(name)}, ${sqlString(k)})`);
+      }
+      for (const [partition, next] of maxNext) {
+        await w.run(`DELETE FROM _lw_watermarks WHERE topic = ${sqlString(topic)} AND part = ${partition}`);
+        await w.run(`INSERT INTO _lw_watermarks VALUES (${sqlString(topic)}, ${partition}, ${next})`);
+      }
+      await w.run('COMMIT');
+    } catch (err) {
+      try {
+        await w.run('ROLLBACK');
+      } catch {
+        // The transaction may already be aborted.
+      }
+      // In-memory block state may hold rows that were rolled back: rebuild it from the table.
+      for (const p of parts.values()) await this.loadPartition(p);
+      if (isDiskFull(err)) throw new LwError('LW_ERR_DISK_FULL', ['the store']);
+      throw err;
+    }
+    for (const t of touched) {
+      t.p.rows = t.rows;
+      t.p.minTime = t.minTime;
+      t.p.maxTime = t.maxTime;
+    }
+    for (const { p, meta } of sealedBlocks) p.blocks.push(meta);
+    for (const [partition, next] of maxNext) this.watermarks.set(`${topic}\u0000${partition}`, next);
+    return { written: batch.n - skipped, skipped };
+  }
+
+  async search(req: SearchRequest): Promise<SearchResult> {
+    const conn = this.reader;
+    if (!conn) throw new Error('BUG: store is not open');
+    const start = req.start ?? Number.NEGATIVE_INFINITY;
+    const end = req.end ?? Number.POSITIVE_INFINITY;
+    const B = this.opts.blockRows;
+    const selects: Array<{ p: Partition; where: string }> = [];
+    let blocksTotal = 0;
+    let blocksScanned = 0;
+    const sorted = [...this.partitions.values()].sort((a, b) => a.name.localeCompare(b.name));
+    for (const p of sorted) {
+      if (p.rows === 0 || p.maxTime < start || p.minTime >= end) continue;
+      const texpr = tokenExpr(req.filter, p);
+      // Candidate blocks: time overlap and token requirements.
+      const ranges: Array<[number, number]> = [];
+      const push = (lo: number, hi: number) => {
+        const last = ranges[ranges.length - 1];
+        if (last && last[1] + 1 === lo) last[1] = hi;
+        else ranges.push([lo, hi]);
+      };
+      for (const b of p.blocks) {
+        blocksTotal++;
+        if (b.maxTime < start || b.minTime >= end) continue;
+        if (!evalTokens(texpr, (h) => b.bloom.has(h))) continue;
+        blocksScanned++;
+        push(b.block * B, b.block * B + B - 1);
+      }
+      const sealedRows = p.blocks.length * B;
+      const openCandidate =
+        p.rows > sealedRows &&
+        !(p.openMaxTime < start || p.openMinTime >= end) &&
+        evalTokens(texpr, (h) => p.openHashes.has(h));
+      if (p.rows > sealedRows) blocksTotal++;
+      if (openCandidate) {
+        blocksScanned++;
+        push(sealedRows, Number.MAX_SAFE_INTEGER);
+      }
+      if (ranges.length === 0) continue;
+      const conds: string[] = [];
+      const allBlocks = ranges.length === 1 && ranges[0][0] === 0 && ranges[0][1] === Number.MAX_SAFE_INTEGER;
+      if (!allBlocks) {
+        conds.push(
+          `(${ranges
+            .map(([lo, hi]) => (hi === Number.MAX_SAFE_INTEGER ? `rowid >= ${lo}` : `rowid BETWEEN ${lo} AND ${hi}`))
+            .join(' OR ')})`,
+        );
+      }
+      if (req.start !== null) conds.push(`_time >= ${sqlTime(req.start)}`);
+      if (req.end !== null) conds.push(`_time < ${sqlTime(req.end)}`);
+      const f = compileFilter(req.filter, p);
+      if (f === 'false') continue;
+      if (f !== 'true') conds.push(f);
+      selects.push({ p, where: conds.length ? conds.join(' AND ') : 'true' });
+    }
+    const stats = { partitions: selects.length, blocks: blocksTotal, blocksScanned };
+    if (selects.length === 0) return { events: [], total: 0, stats };
+    try {
+      const countSql = selects
+        .map((s) => `SELECT count(*) AS c FROM ${sqlIdent(s.p.name)} WHERE ${s.where}`)
+        .join(' UNION ALL ');
+      const total = Number((await conn.runAndReadAll(`SELECT sum(c) FROM (${countSql})`)).getRows()[0][0] ?? 0);
+      if (total === 0 || req.limit <= 0) return { events: [], total, stats };
+      const dir = req.order === 'asc' ? 'ASC' : 'DESC';
+      const topSql = selects
+        .map(
+          (s, i) => `SELECT ${i} AS ti, rowid AS rid, _time AS t, _qpos AS q FROM ${sqlIdent(s.p.name)} WHERE ${s.where}`,
+        )
+        .join(' UNION ALL ');
+      const top = (
+        await conn.runAndReadAll(`SELECT ti, rid FROM (${topSql}) ORDER BY t ${dir}, q ${dir} LIMIT ${req.limit}`)
+      ).getRows();
+      const byTable = new Map<number, number[]>();
+      for (const [ti, rid] of top) {
+        const k = Number(ti);
+        let l = byTable.get(k);
+        if (!l) byTable.set(k, (l = []));
+        l.push(Number(rid));
+      }
+      const rowsById = new Map<string, OutputEvent>();
+      for (const [ti, rids] of byTable) {
+        const p = selects[ti].p;
+        const lo = Math.min(...rids);
+        const hi = Math.max(...rids);
+        const dyn = [...p.columns.keys()].filter((n) => !FIXED_NAMES.has(n));
+        const cols = [
+          'rowid',
+          'epoch_us(_time)',
+          'epoch_us(_ingest_time)',
+          '_qpos',
+          'stream',
+          'message',
+          'level',
+          'host',
+          'service',
+          '_extra',
+          ...dyn.map(sqlIdent),
+        ];
+        const res = await conn.runAndReadAll(
+          `SELECT ${cols.join(', ')} FROM ${sqlIdent(p.name)} WHERE rowid BETWEEN ${lo} AND ${hi} AND rowid IN (${rids.join(',')})`,
+        );
+        for (const row of res.getRows()) {
+          const ev: OutputEvent = {
+            _id: qposToId(Number(row[3])),
+            _time: formatTimestamp(Number(row[1])),
+            _ingest_time: formatTimestamp(Number(row[2])),
+            stream: (row[4] as string) ?? '',
+            message: (row[5] as string) ?? '',
+            level: (row[6] as string) ?? '',
+            host: (row[7] as string) ?? '',
+            service: (row[8] as string) ?? '',
+          };
+          for (let c = 0; c < dyn.length; c++) {
+            const v = row[10 + c];
+            if (v !== null && v !== undefined) ev[dyn[c]] = v as string | number | boolean;
+          }
+          if (row[9]) Object.assign(ev, JSON.parse(row[9] as string));
+          rowsById.set(`${ti}:${row[0]}`, ev);
+        }
+      }
+      const events: OutputEvent[] = [];
+      for (const [ti, rid] of top) {
+        const ev = rowsById.get(`${ti}:${rid}`);
+        if (ev) events.push(ev);
+      }
+      return { events, total, stats };
+    } catch (err) {
+      if (err instanceof LwError) throw err;
+      const m = (err as Error).message ?? '';
+      if (/regex|Invalid Input Error|Conversion Error/i.test(m)) {
+        throw new LwError('LW_ERR_BAD_PARAM', ['q', m.split('\n')[0]]);
+      }
+      throw err;
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    let rows = 0;
+    let blocks = 0;
+    for (const p of this.partitions.values()) {
+      rows += p.rows;
+      blocks += p.blocks.length;
+    }
+    let bytesOnDisk = 0;
+    for (const f of [this.dbPath, `${this.dbPath}.wal`]) {
+      try {
+        bytesOnDisk += fs.statSync(f).size;
+      } catch {
+        // absent WAL
+      }
+    }
+    return { partitions: this.partitions.size, rows, blocks, bytesOnDisk };
+  }
+
+  /** Runs a CHECKPOINT so that the WAL is folded into the database file. */
+  async checkpoint(): Promise<void> {
+    await this.writer?.run('CHECKPOINT');
+  }
+
+  /** Filter type re-export point for callers that only know the store. */
+  static readonly matchAll: FilterNode = { type: 'all' } as FilterNode;
+
+  async close(): Promise<void> {
+    if (!this.instance) return;
+    try {
+      await this.writer?.run('CHECKPOINT');
+    } catch (err) {
+      this.opts.logger?.warn({ err: String(err) }, 'checkpoint on close failed');
+    }
+    this.writer?.closeSync();
+    this.reader?.closeSync();
+    this.instance.closeSync();
+    this.instance = null;
+    this.writer = null;
+    this.reader = null;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * In-memory state of one day-partition table (`ev_YYYYMMDD`): its columns, row count, time
+ * bounds and skip-index blocks. The durable copy lives in the `_lw_*` metadata tables and is
+ * written in the same transaction as the rows it describes, so the two never disagree.
+ */
+import { BloomFilter } from './bloom.ts';
+import type { ColumnType, TableSchema } from './compile.ts';
+
+export interface BlockMeta {
+  block: number;
+  minTime: number;
+  maxTime: number;
+  bloom: BloomFilter;
+}
+
+export class Partition implements TableSchema {
+  readonly name: string;
+  readonly day: string;
+  rows = 0;
+  minTime = Number.POSITIVE_INFINITY;
+  maxTime = Number.NEGATIVE_INFINITY;
+  /** Column name -> type, in table order (fixed columns first). */
+  columns = new Map<string, ColumnType>();
+  dynamicCount = 0;
+  overflow = new Set<string>();
+  /** Sealed blocks, by block number. */
+  blocks: BlockMeta[] = [];
+  /** Token hashes of the open (last, partial) block. */
+  openHashes = new Set<number>();
+  openMinTime = Number.POSITIVE_INFINITY;
+  openMaxTime = Number.NEGATIVE_INFINITY;
+
+  constructor(name: string, day: string) {
+    this.name = name;
+    this.day = day;
+  }
+}
+
+/** `ev_20261122` for a time in epoch microseconds (UTC day). */
+export function partitionNameFor(us: number): { name: string; day: string } {
+  const d = new Date(Math.floor(us / 1000));
+  const y = d.getUTCFullYear();
+  const safeY = y < 1 ? 1 : y > 9999 ? 9999 : y;
+  const day = `${String(safeY).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+  return { name: `ev_${day.replace(/-/g, '')}`, day };
+}

@@ -1,0 +1,49 @@
+/**
+ * The store interface. Two implementations: embedded DuckDB (duckdb/) and, later, OpenSearch.
+ *
+ * Contract:
+ * - `write` is idempotent per queue position: rows at or below the stored watermark of their
+ *   (topic, partition) are skipped, so a replay after a crash never duplicates. It resolves when
+ *   the rows are durable and searchable; only then may the consumer commit its queue offsets.
+ * - `search` evaluates a parsed filter (src/core/query-ast.ts) over a time range and returns
+ *   the exact number of matches and the newest (or oldest) `limit` events.
+ * - Errors for bad queries (e.g. an invalid regex) are LwError with status 400.
+ */
+import type { EventBatch } from '../core/event-batch.ts';
+import type { FilterNode } from '../core/query-ast.ts';
+
+export interface SearchRequest {
+  filter: FilterNode;
+  /** Epoch microseconds, inclusive; null = from the beginning. */
+  start: number | null;
+  /** Epoch microseconds, exclusive; null = no end. */
+  end: number | null;
+  limit: number;
+  order: 'asc' | 'desc';
+}
+
+export type OutputEvent = Record<string, string | number | boolean | null>;
+
+export interface SearchResult {
+  events: OutputEvent[];
+  total: number;
+  /** How much the skip index pruned: blocks considered vs blocks scanned. */
+  stats: { partitions: number; blocks: number; blocksScanned: number };
+}
+
+export interface StoreStats {
+  partitions: number;
+  rows: number;
+  blocks: number;
+  bytesOnDisk: number;
+}
+
+export interface Store {
+  open(): Promise<void>;
+  write(topic: string, batch: EventBatch): Promise<{ written: number; skipped: number }>;
+  /** The next offset the store expects from a partition (0 when it has none). */
+  nextOffset(topic: string, partition: number): number;
+  search(req: SearchRequest): Promise<SearchResult>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}
