@@ -249,3 +249,40 @@ describe('search', () => {
     assert.equal((await search(srv.url, '*', { order: 'sideways' })).status, 400);
   });
 });
+
+describe('histogram and field values', () => {
+  test('histogram buckets counts by level, zero-filled and aligned to the step', async () => {
+    const res = await fetch(
+      `${srv.url}/api/v1/histogram?q=stream:q&start=2026-11-21T10:00:00Z&end=2026-11-21T10:00:10Z&step=2s&by=level`,
+    );
+    assert.equal(res.status, 200);
+    const j = (await res.json()) as {
+      buckets: number;
+      start: string;
+      series: Array<{ value: string | null; counts: number[]; total: number }>;
+    };
+    assert.equal(j.buckets, 5);
+    assert.equal(j.start, '2026-11-21T10:00:00.000Z');
+    const by = Object.fromEntries(j.series.map((s) => [String(s.value), s.counts]));
+    // 10:00:00 warn, :01 info, :02 info, :03 error, :04 info, :05 debug, :06 (no level)
+    assert.deepEqual(by.info, [1, 1, 1, 0, 0]);
+    assert.deepEqual(by.warn, [1, 0, 0, 0, 0]);
+    assert.deepEqual(by.error, [0, 1, 0, 0, 0]);
+    assert.deepEqual(by.debug, [0, 0, 1, 0, 0]);
+    assert.deepEqual(by.null, [0, 0, 0, 1, 0]);
+  });
+
+  test('top values of a field with counts and percentages', async () => {
+    const res = await fetch(`${srv.url}/api/v1/fields/service/values?q=stream:q&start=0&limit=2`);
+    const j = (await res.json()) as { total: number; values: Array<{ value: string; count: number; percent: number }> };
+    assert.equal(j.total, 7);
+    assert.deepEqual(j.values[0], { value: 'payment-api', count: 3, percent: 42.86 });
+    assert.equal(j.values.length, 2);
+    const st = await fetch(`${srv.url}/api/v1/fields/http.status/values?q=stream:q&start=0`);
+    const sj = (await st.json()) as { values: Array<{ value: unknown; count: number }> };
+    assert.deepEqual(
+      sj.values.filter((v) => v.value !== null).map((v) => v.value).sort(),
+      [200, 500],
+    );
+  });
+});

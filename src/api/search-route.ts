@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { LwError } from '../core/errors.ts';
 import { parseQuery } from '../query/parser.ts';
 import { assertPipesSupported } from '../query/pipes.ts';
+import { parseDuration } from '../query/time-literal.ts';
 import type { Store } from '../store/store.ts';
 import { resolveRange } from './time-params.ts';
 
@@ -17,14 +18,46 @@ export interface SearchDeps {
   counters: { searches: number };
 }
 
+interface Resolved {
+  filter: ReturnType<typeof parseQuery>['filter'];
+  start: number | null;
+  end: number | null;
+}
+
+/** Parses `q` and resolves the effective time range (request range narrowed by `_time:` filters). */
+export function resolveQuery(params: Record<string, unknown>, now: number): Resolved {
+  const q = params.q === undefined || params.q === null ? '' : String(params.q);
+  const parsed = parseQuery(q, { now });
+  assertPipesSupported(parsed.pipes);
+  const { start, end } = resolveRange(params.start, params.end, now);
+  let qs = start;
+  let qe = end;
+  if (parsed.timeRange) {
+    if (parsed.timeRange.start !== null) qs = qs === null ? parsed.timeRange.start : Math.max(qs, parsed.timeRange.start);
+    if (parsed.timeRange.end !== null) {
+      const e = parsed.timeRange.end + 1;
+      qe = qe === null ? e : Math.min(qe, e);
+    }
+  }
+  return { filter: parsed.filter, start: qs, end: qe };
+}
+
+const NICE_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800];
+
+/** A step giving about `buckets` buckets over the range, rounded to a familiar size. */
+export function autoStepUs(start: number | null, end: number | null, nowUs: number, buckets = 100): number {
+  const s = start ?? nowUs - 86400e6;
+  const e = end ?? nowUs;
+  const want = Math.max(1, (e - s) / buckets / 1e6);
+  for (const st of NICE_STEPS_S) if (st >= want) return st * 1e6;
+  return NICE_STEPS_S[NICE_STEPS_S.length - 1] * 1e6;
+}
+
 export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
   const handler = async (params: Record<string, unknown>) => {
     const t0 = performance.now();
     const now = Date.now();
-    const q = params.q === undefined || params.q === null ? '' : String(params.q);
-    const parsed = parseQuery(q, { now });
-    assertPipesSupported(parsed.pipes);
-    const { start, end } = resolveRange(params.start, params.end, now);
+    const r = resolveQuery(params, now);
     let limit = 100;
     if (params.limit !== undefined && params.limit !== '') {
       limit = Number(params.limit);
@@ -34,24 +67,8 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
     }
     const order = params.order === undefined || params.order === '' ? 'desc' : String(params.order);
     if (order !== 'desc' && order !== 'asc') throw new LwError('LW_ERR_BAD_PARAM', ['order', 'expected desc or asc']);
-    // The query's own _time filter narrows the request range further.
-    let qs = start;
-    let qe = end === null ? null : end;
-    if (parsed.timeRange) {
-      if (parsed.timeRange.start !== null) qs = qs === null ? parsed.timeRange.start : Math.max(qs, parsed.timeRange.start);
-      if (parsed.timeRange.end !== null) {
-        const e = parsed.timeRange.end + 1;
-        qe = qe === null ? e : Math.min(qe, e);
-      }
-    }
     deps.counters.searches++;
-    const res = await deps.store.search({
-      filter: parsed.filter,
-      start: qs,
-      end: qe,
-      limit,
-      order,
-    });
+    const res = await deps.store.search({ filter: r.filter, start: r.start, end: r.end, limit, order });
     return {
       events: res.events,
       total: res.total,
@@ -60,5 +77,64 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
     };
   };
   app.get('/api/v1/search', (req) => handler(req.query as Record<string, unknown>));
+
+  // Counts over time (the histogram above a result list), optionally split by a field.
+  app.get('/api/v1/histogram', async (req) => {
+    const t0 = performance.now();
+    const params = req.query as Record<string, unknown>;
+    const now = Date.now();
+    const r = resolveQuery(params, now);
+    let step: number;
+    if (params.step !== undefined && params.step !== '') {
+      const d = parseDuration(String(params.step));
+      if (d === null || d <= 0) throw new LwError('LW_ERR_BAD_PARAM', ['step', 'expected a duration such as 1m, 5m, 1h']);
+      step = d;
+    } else step = autoStepUs(r.start, r.end, now * 1000);
+    const by = params.by === undefined || params.by === '' ? null : String(params.by);
+    const rows = await deps.store.histogram(r.filter, r.start, r.end, step, by);
+    // Zero-filled series over the whole range, buckets aligned to multiples of the step.
+    const first = r.start !== null ? Math.floor(r.start / step) * step : (rows[0]?.t ?? 0);
+    const last = r.end !== null ? Math.floor((r.end - 1) / step) * step : (rows.at(-1)?.t ?? first);
+    const n = Math.floor((last - first) / step) + 1;
+    if (n > 100_000) throw new LwError('LW_ERR_BAD_PARAM', ['step', `too small for the range: ${n} buckets`]);
+    const series = new Map<string, { value: unknown; counts: number[] }>();
+    for (const row of rows) {
+      const key = JSON.stringify(row.value);
+      let s = series.get(key);
+      if (!s) series.set(key, (s = { value: row.value, counts: new Array(Math.max(n, 0)).fill(0) }));
+      const i = Math.round((row.t - first) / step);
+      if (i >= 0 && i < n) s.counts[i] += row.count;
+    }
+    return {
+      step_ms: step / 1000,
+      start: new Date(first / 1000).toISOString(),
+      buckets: Math.max(n, 0),
+      series: [...series.values()].map((s) => ({ value: s.value, counts: s.counts, total: s.counts.reduce((a, b) => a + b, 0) })),
+      took_ms: Math.round((performance.now() - t0) * 100) / 100,
+    };
+  });
+
+  // Top values of a field among matching events (facets).
+  app.get('/api/v1/fields/:name/values', async (req) => {
+    const t0 = performance.now();
+    const params = req.query as Record<string, unknown>;
+    const r = resolveQuery(params, Date.now());
+    const limit = params.limit === undefined ? 10 : Number(params.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new LwError('LW_ERR_BAD_PARAM', ['limit', 'expected an integer from 1 to 1000']);
+    }
+    const field = (req.params as { name: string }).name;
+    const res = await deps.store.topValues(r.filter, r.start, r.end, field, limit);
+    return {
+      field,
+      total: res.total,
+      values: res.values.map((v) => ({
+        value: v.value,
+        count: v.count,
+        percent: res.total > 0 ? Math.round((v.count / res.total) * 10000) / 100 : 0,
+      })),
+      took_ms: Math.round((performance.now() - t0) * 100) / 100,
+    };
+  });
   app.post('/api/v1/search', (req) => handler((req.body ?? {}) as Record<string, unknown>));
 }

@@ -276,7 +276,7 @@ export function normalize(node: FilterNode): FilterNode {
  */
 export function walk(
   node: FilterNode,
-  fn: (node: FilterNode, parent: FilterNode | null) => undefined | boolean | void,
+  fn: (node: FilterNode, parent: FilterNode | null) => unknown,
   parent: FilterNode | null = null,
 ): void {
   if (fn(node, parent) === false) return;

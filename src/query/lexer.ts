@@ -276,20 +276,21 @@ export class Lexer {
   }
 
   /**
-   * Reads `/pattern/` at the current position (which must be `/`). `\/` stands for `/`; every
-   * other backslash pair is kept as written, for the regex engine.
+   * Reads `/pattern/` at the current position (which must be `/`) when it is a complete regex
+   * literal followed by the end of the value (white space, `(`, `)`, `"`, `|` or the end), and
+   * returns the pattern. `\/` stands for `/`; every other backslash pair is kept as written, for
+   * the regex engine. Otherwise returns null and does not move: the value is then a word, so
+   * `path:/api/v1/users` and `path:/healthz` search for those paths.
    */
-  readRegex(): string {
+  readRegex(): string | null {
     const src = this.src;
-    const start = this.pos;
-    let i = start + 1;
+    let i = this.pos + 1;
     let out = '';
-    while (true) {
-      if (i >= src.length) {
-        throw syntaxError(start, `unterminated regular expression starting at position ${start}`, '/');
-      }
+    while (i < src.length) {
       const ch = src[i]!;
       if (ch === '/') {
+        const after = src.charAt(i + 1);
+        if (after !== '' && !endsValueWord(after)) return null;
         this.pos = i + 1;
         return out;
       }
@@ -302,6 +303,7 @@ export class Lexer {
       out += ch;
       i++;
     }
+    return null;
   }
 }
 

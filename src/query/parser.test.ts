@@ -18,6 +18,7 @@ import {
   word,
 } from '../core/query-ast.ts';
 import { parseFilter, parseQuery } from './parser.ts';
+import { assertPipesSupported, PIPES_SUPPORTED_V1 } from './pipes.ts';
 
 /** 2026-11-22T12:00:00Z, the `now` of every case. */
 const NOW_MS = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -134,6 +135,14 @@ const CASES: Array<[string, FilterNode]> = [
   ['f:/\\d+\\.\\d+/', regex('f', '\\d+\\.\\d+')],
   ['f:/(?i)error/ x', and([regex('f', '(?i)error'), w('x')])],
   ['f:/a b/', regex('f', 'a b')],
+  ['f:/x/)', regex('f', 'x')],
+  // not a complete /regex/ followed by the end of the value: a word
+  ['path:/api/v1/users', w('/api/v1/users', 'path')],
+  ['path:/healthz', w('/healthz', 'path')],
+  ['-path:/healthz x', and([not(w('/healthz', 'path')), w('x')])],
+  ['f:/a\\/b', w('/a/b', 'f')],
+  ['f:/a b', and([w('/a', 'f'), w('b')])],
+  ['f:/', w('/', 'f')],
   ['f://x', w('f://x')],
   ['f:/\\//', regex('f', '/')],
   // negation
@@ -261,8 +270,6 @@ const ERRORS: Array<[string, number, RegExp]> = [
   ['x:*foo', 2, /only supported at the end of a word/],
   ['a**', 1, /only supported at the end of a word/],
   ['a\\', 1, /expected a character after "\\"/],
-  ['f:/abc', 2, /unterminated regular expression starting at position 2/],
-  ['f:/abc\\/', 2, /unterminated regular expression/],
   ['f:[1 TO', 7, /expected a range bound/],
   ['f:[1 2]', 5, /expected "TO" or ","/],
   ['f:[1 TO 2', 9, /expected "\]" or "}"/],
@@ -358,6 +365,22 @@ describe('parseQuery: pipes', () => {
     ['a | filter f:/x|y/', w('a'), [['filter', 'f:/x|y/', 4, 11]]],
     ['a | format "\\"|"', w('a'), [['format', '"\\"|"', 4, 11]]],
     ['f:/x|y/ | b', regex('f', 'x|y'), [['b', '', 10, 11]]],
+    [
+      'a | filter p:/healthz | b',
+      w('a'),
+      [
+        ['filter', 'p:/healthz', 4, 11],
+        ['b', '', 24, 25],
+      ],
+    ],
+    [
+      'a | filter p:/x\\/ | b',
+      w('a'),
+      [
+        ['filter', 'p:/x\\/', 4, 11],
+        ['b', '', 21, 22],
+      ],
+    ],
     ['"a|b" | c', phrase('a|b'), [['c', '', 8, 9]]],
   ];
   for (const [query, filter, pipes] of PIPES) {
@@ -370,6 +393,26 @@ describe('parseQuery: pipes', () => {
       );
     });
   }
+
+  it('v1 supports no pipes: assertPipesSupported rejects each at its position', () => {
+    assert.deepStrictEqual(PIPES_SUPPORTED_V1, []);
+    assertPipesSupported(parseQuery('error').pipes);
+    assert.throws(
+      () => assertPipesSupported(parseQuery('error | stats count()').pipes),
+      (e: unknown) =>
+        e instanceof LwError &&
+        e.code === 'LW_ERR_QUERY_SYNTAX' &&
+        e.details?.position === 8 &&
+        e.message ===
+          'cannot parse query at position 8: unsupported pipe "stats"; this release supports no pipes yet',
+    );
+    assertPipesSupported(parseQuery('a | limit 1').pipes, ['limit']);
+    assert.throws(
+      () => assertPipesSupported(parseQuery('a | limit 1 | sort x').pipes, ['limit']),
+      (e: unknown) =>
+        e instanceof LwError && e.details?.position === 14 && /supported: limit/.test(e.message),
+    );
+  });
 
   it('parseFilter rejects pipes', () => {
     assert.deepStrictEqual(parseFilter('a'), w('a'));

@@ -226,8 +226,11 @@ class Parser {
         return this.parseGroup({ kind: 'lparen', value: '(', start: at, end: at + 1 }, field);
       case '"':
         return phrase(lx.readQuoted(), field);
-      case '/':
-        return regex(field, lx.readRegex());
+      case '/': {
+        const pattern = lx.readRegex();
+        if (pattern !== null) return regex(field, pattern);
+        break;
+      }
       case '[':
       case '{':
         return this.parseRange(field);

@@ -62,7 +62,8 @@ function findSegmentEnd(src: string, from: number): number {
       continue;
     }
     if (ch === '/' && i > 0 && src[i - 1] === ':') {
-      i = skipQuoted(src, i, '/');
+      // field:/regex/ as the filter reads it; an unterminated one is an ordinary word.
+      i = skipRegex(src, i);
       continue;
     }
     if (ch === '\\') {
@@ -91,6 +92,15 @@ function findSegmentEnd(src: string, from: number): number {
   return src.length;
 }
 
+/** Skips `/regex/` starting at `at`; when it is not closed, skips only the `/`. */
+function skipRegex(src: string, at: number): number {
+  for (let i = at + 1; i < src.length; i++) {
+    if (src[i] === '\\') i++;
+    else if (src[i] === '/') return i + 1;
+  }
+  return at + 1;
+}
+
 /** Skips a string delimited by `quote` starting at `at`, honouring backslash escapes. */
 function skipQuoted(src: string, at: number, quote: string): number {
   let i = at + 1;
@@ -100,8 +110,7 @@ function skipQuoted(src: string, at: number, quote: string): number {
     else if (ch === quote) return i + 1;
     else i++;
   }
-  const what = quote === '/' ? 'regular expression' : 'string';
-  throw syntaxError(at, `unterminated ${what} starting at position ${at}`, quote);
+  throw syntaxError(at, `unterminated string starting at position ${at}`, quote);
 }
 
 /**

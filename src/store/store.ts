@@ -44,6 +44,22 @@ export interface Store {
   /** The next offset the store expects from a partition (0 when it has none). */
   nextOffset(topic: string, partition: number): number;
   search(req: SearchRequest): Promise<SearchResult>;
+  /** Counts per time bucket (aligned to multiples of `stepUs` since the epoch), optionally by a field's values. */
+  histogram(
+    filter: FilterNode,
+    start: number | null,
+    end: number | null,
+    stepUs: number,
+    by: string | null,
+  ): Promise<Array<{ t: number; value: string | number | boolean | null; count: number }>>;
+  /** The most frequent values of a field among the matching events; `total` counts all matches. */
+  topValues(
+    filter: FilterNode,
+    start: number | null,
+    end: number | null,
+    field: string,
+    limit: number,
+  ): Promise<{ total: number; values: Array<{ value: string | number | boolean | null; count: number }> }>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;
 }

@@ -421,6 +421,7 @@ export class Segment {
       while (i + 4 <= n) {
         const length = buf.readUInt32LE(i);
         if (length < MIN_LENGTH || length > MAX_RECORD_BYTES || filePos + i + 4 + length > end) {
+          if (out.length > 0) return out;
           throw corruptionError(this.path, filePos + i, `invalid record length ${length}`);
         }
         const size = 4 + length;
@@ -431,8 +432,10 @@ export class Segment {
         if (out.length > 0 && outBytes + size > maxBytes) return out;
         const offset = readOffset(buf, i);
         if (offset >= target) {
+          // Corruption ends the batch of good records; the next fetch, starting there, throws.
           const expected = target + out.length;
           if (offset !== expected) {
+            if (out.length > 0) return out;
             throw corruptionError(
               this.path,
               filePos + i,
@@ -440,7 +443,10 @@ export class Segment {
             );
           }
           const why = recordProblem(buf, i, length);
-          if (why !== null) throw corruptionError(this.path, filePos + i, why);
+          if (why !== null) {
+            if (out.length > 0) return out;
+            throw corruptionError(this.path, filePos + i, why);
+          }
           out.push(decodeRecord(buf, i, offset, topic, partition));
           outBytes += size;
         }

@@ -16,9 +16,9 @@
  *
  * TAG forms, at most 64 characters before `[` or `:`:
  * - `app: msg`, `app[pid]: msg`;
- * - multi-word program names, only with a numeric pid: `Microsoft Word[123]: msg` (macOS). A
- *   tagless message whose first 64 characters hold `words[digits]:` is misread as such a TAG;
- *   that is the price of accepting the macOS names;
+ * - multi-word program names, only when they start with a letter and have a numeric pid:
+ *   `Microsoft Word[123]: msg` (macOS). A tagless message whose first 64 characters are
+ *   `Letter... words[digits]:` is misread as such a TAG: the price of accepting the macOS names;
  * - macOS `app[pid] (context): msg`, the parenthesised part returned in `context`.
  * Without a TAG, `app` is undefined and MSG is everything after the hostname. Exactly one space
  * after the TAG's colon is the separator; further leading whitespace belongs to MSG.
@@ -142,7 +142,8 @@ function parseTagAndMessage(s: string, i: number, end: number, m: SyslogMessage)
       }
       if (k >= end || s.charCodeAt(k) !== 93) break;
       const close = k;
-      if (spaces && !isDigits(s, j + 1, close)) break;
+      // Multi-word names: a letter first and a numeric pid, or `CST 1987 host app[1]:` would pass.
+      if (spaces && (!isLetter(s.charCodeAt(i)) || !isDigits(s, j + 1, close))) break;
       k++;
       let msgStart = -1;
       let context: string | undefined;
@@ -187,4 +188,9 @@ function isDigits(s: string, from: number, to: number): boolean {
     if (c < 48 || c > 57) return false;
   }
   return true;
+}
+
+function isLetter(c: number): boolean {
+  const l = c | 0x20;
+  return l >= 97 && l <= 122;
 }

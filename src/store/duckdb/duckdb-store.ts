@@ -58,6 +58,26 @@ const FIXED_COLUMNS: Array<[string, ColumnType]> = [
 ];
 const FIXED_NAMES = new Set(FIXED_COLUMNS.map((c) => c[0]));
 const FUTURE_LIMIT_US = 30 * 86400e6;
+/** Above this many candidate rowid ranges in a partition, a plain scan is cheaper. */
+const MAX_ROWID_RANGES = 256;
+
+interface Plan {
+  selects: Array<{ p: Partition; where: string }>;
+  stats: { partitions: number; blocks: number; blocksScanned: number };
+}
+
+/** SQL for a field's value in a partition (NULL when the partition doesn't have it). */
+function fieldExpr(field: string, p: Partition): string {
+  if (field === '_id') return '_qpos';
+  if (FIXED_NAMES.has(field) && field !== '_extra') return sqlIdent(field);
+  const hasCol = p.columns.has(field);
+  const inExtra = p.overflow.has(field);
+  const json = `json_extract_string(_extra, ${sqlString(`$."${field.replace(/"/g, '\\"')}"`)})`;
+  if (hasCol && inExtra) return `COALESCE(CAST(${sqlIdent(field)} AS VARCHAR), ${json})`;
+  if (hasCol) return sqlIdent(field);
+  if (inExtra) return json;
+  return 'NULL';
+}
 
 function typeOf(v: FieldValue): ColumnType {
   return typeof v === 'number' ? 'DOUBLE' : typeof v === 'boolean' ? 'BOOLEAN' : 'VARCHAR';
@@ -396,11 +416,13 @@ export class DuckDBStore implements Store {
     return { written: batch.n - skipped, skipped };
   }
 
-  async search(req: SearchRequest): Promise<SearchResult> {
-    const conn = this.reader;
-    if (!conn) throw new Error('BUG: store is not open');
-    const start = req.start ?? Number.NEGATIVE_INFINITY;
-    const end = req.end ?? Number.POSITIVE_INFINITY;
+  /**
+   * Plans a filter over a time range: the partitions to read and, for each, a WHERE clause that
+   * restricts the scan to the candidate blocks of the skip index (as rowid ranges).
+   */
+  private plan(filter: FilterNode, reqStart: number | null, reqEnd: number | null): Plan {
+    const start = reqStart ?? Number.NEGATIVE_INFINITY;
+    const end = reqEnd ?? Number.POSITIVE_INFINITY;
     const B = this.opts.blockRows;
     const selects: Array<{ p: Partition; where: string }> = [];
     let blocksTotal = 0;
@@ -408,7 +430,9 @@ export class DuckDBStore implements Store {
     const sorted = [...this.partitions.values()].sort((a, b) => a.name.localeCompare(b.name));
     for (const p of sorted) {
       if (p.rows === 0 || p.maxTime < start || p.minTime >= end) continue;
-      const texpr = tokenExpr(req.filter, p);
+      const f = compileFilter(filter, p);
+      if (f === 'false') continue;
+      const texpr = tokenExpr(filter, p);
       // Candidate blocks: time overlap and token requirements.
       const ranges: Array<[number, number]> = [];
       const push = (lo: number, hi: number) => {
@@ -416,41 +440,119 @@ export class DuckDBStore implements Store {
         if (last && last[1] + 1 === lo) last[1] = hi;
         else ranges.push([lo, hi]);
       };
+      let candidates = 0;
       for (const b of p.blocks) {
         blocksTotal++;
         if (b.maxTime < start || b.minTime >= end) continue;
         if (!evalTokens(texpr, (h) => b.bloom.has(h))) continue;
-        blocksScanned++;
+        candidates++;
         push(b.block * B, b.block * B + B - 1);
       }
       const sealedRows = p.blocks.length * B;
-      const openCandidate =
-        p.rows > sealedRows &&
-        !(p.openMaxTime < start || p.openMinTime >= end) &&
-        evalTokens(texpr, (h) => p.openHashes.has(h));
-      if (p.rows > sealedRows) blocksTotal++;
-      if (openCandidate) {
-        blocksScanned++;
-        push(sealedRows, Number.MAX_SAFE_INTEGER);
+      if (p.rows > sealedRows) {
+        blocksTotal++;
+        const open =
+          !(p.openMaxTime < start || p.openMinTime >= end) && evalTokens(texpr, (h) => p.openHashes.has(h));
+        if (open) {
+          candidates++;
+          push(sealedRows, Number.MAX_SAFE_INTEGER);
+        }
       }
+      blocksScanned += candidates;
       if (ranges.length === 0) continue;
       const conds: string[] = [];
       const allBlocks = ranges.length === 1 && ranges[0][0] === 0 && ranges[0][1] === Number.MAX_SAFE_INTEGER;
-      if (!allBlocks) {
+      // Many scattered ranges cost more to test than they save: scan the table instead.
+      if (!allBlocks && ranges.length <= MAX_ROWID_RANGES) {
         conds.push(
           `(${ranges
             .map(([lo, hi]) => (hi === Number.MAX_SAFE_INTEGER ? `rowid >= ${lo}` : `rowid BETWEEN ${lo} AND ${hi}`))
             .join(' OR ')})`,
         );
       }
-      if (req.start !== null) conds.push(`_time >= ${sqlTime(req.start)}`);
-      if (req.end !== null) conds.push(`_time < ${sqlTime(req.end)}`);
-      const f = compileFilter(req.filter, p);
-      if (f === 'false') continue;
+      if (reqStart !== null && p.minTime < reqStart) conds.push(`_time >= ${sqlTime(reqStart)}`);
+      if (reqEnd !== null && p.maxTime >= reqEnd) conds.push(`_time < ${sqlTime(reqEnd)}`);
       if (f !== 'true') conds.push(f);
       selects.push({ p, where: conds.length ? conds.join(' AND ') : 'true' });
     }
-    const stats = { partitions: selects.length, blocks: blocksTotal, blocksScanned };
+    return { selects, stats: { partitions: selects.length, blocks: blocksTotal, blocksScanned } };
+  }
+
+  private wrapQueryError(err: unknown): never {
+    if (err instanceof LwError) throw err;
+    const m = (err as Error).message ?? '';
+    if (/regex|Invalid Input Error|Conversion Error/i.test(m)) {
+      throw new LwError('LW_ERR_BAD_PARAM', ['q', m.split('\n')[0]]);
+    }
+    throw err;
+  }
+
+  /** Event counts per time bucket (aligned to multiples of `stepUs` since the epoch), optionally split by a field. */
+  async histogram(
+    filter: FilterNode,
+    start: number | null,
+    end: number | null,
+    stepUs: number,
+    by: string | null,
+  ): Promise<Array<{ t: number; value: string | number | boolean | null; count: number }>> {
+    const conn = this.reader;
+    if (!conn) throw new Error('BUG: store is not open');
+    const step = Math.max(1, Math.trunc(stepUs));
+    const { selects } = this.plan(filter, start, end);
+    if (selects.length === 0) return [];
+    const parts = selects.map((s) => {
+      const v = by === null ? 'NULL' : fieldExpr(by, s.p);
+      return `SELECT (epoch_us(_time) // ${step}) * ${step} AS t, ${v} AS v, count(*) AS c FROM ${sqlIdent(s.p.name)} WHERE ${s.where} GROUP BY ALL`;
+    });
+    try {
+      const sql = `SELECT t, v, sum(c) FROM (${parts.join(' UNION ALL ')}) GROUP BY t, v ORDER BY t, v`;
+      return (await conn.runAndReadAll(sql)).getRows().map(([t, v, c]) => ({
+        t: Number(t),
+        value: (typeof v === 'bigint' ? Number(v) : v) as string | number | boolean | null,
+        count: Number(c),
+      }));
+    } catch (err) {
+      this.wrapQueryError(err);
+    }
+  }
+
+  /** The most frequent values of a field among matching events, with counts. */
+  async topValues(
+    filter: FilterNode,
+    start: number | null,
+    end: number | null,
+    field: string,
+    limit: number,
+  ): Promise<{ total: number; values: Array<{ value: string | number | boolean | null; count: number }> }> {
+    const conn = this.reader;
+    if (!conn) throw new Error('BUG: store is not open');
+    const { selects } = this.plan(filter, start, end);
+    if (selects.length === 0) return { total: 0, values: [] };
+    const parts = selects.map(
+      (s) => `SELECT ${fieldExpr(field, s.p)} AS v, count(*) AS c FROM ${sqlIdent(s.p.name)} WHERE ${s.where} GROUP BY ALL`,
+    );
+    try {
+      const rows = (
+        await conn.runAndReadAll(
+          `SELECT v, sum(c) AS n, sum(sum(c)) OVER () AS total FROM (${parts.join(' UNION ALL ')}) GROUP BY v ORDER BY n DESC, v LIMIT ${Math.trunc(limit)}`,
+        )
+      ).getRows();
+      return {
+        total: rows.length ? Number(rows[0][2]) : 0,
+        values: rows.map(([v, n]) => ({
+          value: (typeof v === 'bigint' ? Number(v) : v) as string | number | boolean | null,
+          count: Number(n),
+        })),
+      };
+    } catch (err) {
+      this.wrapQueryError(err);
+    }
+  }
+
+  async search(req: SearchRequest): Promise<SearchResult> {
+    const conn = this.reader;
+    if (!conn) throw new Error('BUG: store is not open');
+    const { selects, stats } = this.plan(req.filter, req.start, req.end);
     if (selects.length === 0) return { events: [], total: 0, stats };
     try {
       const countSql = selects
@@ -522,12 +624,7 @@ export class DuckDBStore implements Store {
       }
       return { events, total, stats };
     } catch (err) {
-      if (err instanceof LwError) throw err;
-      const m = (err as Error).message ?? '';
-      if (/regex|Invalid Input Error|Conversion Error/i.test(m)) {
-        throw new LwError('LW_ERR_BAD_PARAM', ['q', m.split('\n')[0]]);
-      }
-      throw err;
+      this.wrapQueryError(err);
     }
   }
 
