@@ -3,8 +3,9 @@
  * Columnar so that it crosses the worker boundary with few allocations and the store can append
  * it column by column. Token hashes (for the store's skip index) are computed by the workers.
  *
- * Row i: fixed columns at index i; dynamic fields are fkeys/fvals[fstart[i] .. fstart[i+1]);
- * token hashes are thash[tstart[i] .. tstart[i+1]).
+ * Row i: fixed columns at index i; dynamic fields are fkeys/fvals[fstart[i] .. fstart[i+1]).
+ * `dhash` holds the distinct token hashes of the whole batch: the store's skip-index blocks are
+ * made of whole batches, so per-row hashes are never needed on the writer's thread.
  */
 import type { FieldValue, LogEvent } from './event.ts';
 
@@ -22,8 +23,7 @@ export interface EventBatch {
   fstart: Uint32Array;
   fkeys: string[];
   fvals: FieldValue[];
-  tstart: Uint32Array;
-  thash: Uint32Array;
+  dhash: Uint32Array;
 }
 
 /** Incrementally builds an EventBatch. */
@@ -40,15 +40,19 @@ export class EventBatchBuilder {
   private fstart: number[] = [0];
   private fkeys: string[] = [];
   private fvals: FieldValue[] = [];
-  private tstart: number[] = [0];
-  private thash: number[] = [];
+  /** Distinct token hashes of the batch (the caller adds them through `hashes`). */
+  readonly hashes: { add(h: number): unknown; forEach(fn: (h: number) => void): void; size: number };
+
+  constructor(hashes: { add(h: number): unknown; forEach(fn: (h: number) => void): void; size: number }) {
+    this.hashes = hashes;
+  }
 
   get length(): number {
     return this.n;
   }
 
-  /** Adds an event with its queue position; `hashes` are its token hashes (may be empty). */
-  add(qpos: number, ev: LogEvent, hashes: ArrayLike<number>, hashCount = hashes.length): void {
+  /** Adds an event with its queue position (its token hashes go to `this.hashes`). */
+  add(qpos: number, ev: LogEvent): void {
     this.n++;
     this.qpos.push(qpos);
     this.time.push(ev._time);
@@ -64,8 +68,6 @@ export class EventBatchBuilder {
       this.fvals.push(f[k]);
     }
     this.fstart.push(this.fkeys.length);
-    for (let i = 0; i < hashCount; i++) this.thash.push(hashes[i]);
-    this.tstart.push(this.thash.length);
   }
 
   build(): EventBatch {
@@ -82,8 +84,16 @@ export class EventBatchBuilder {
       fstart: Uint32Array.from(this.fstart),
       fkeys: this.fkeys,
       fvals: this.fvals,
-      tstart: Uint32Array.from(this.tstart),
-      thash: Uint32Array.from(this.thash),
+      dhash: this.distinctHashes(),
     };
+  }
+
+  private distinctHashes(): Uint32Array {
+    const out = new Uint32Array(this.hashes.size);
+    let i = 0;
+    this.hashes.forEach((h) => {
+      out[i++] = h;
+    });
+    return out;
   }
 }

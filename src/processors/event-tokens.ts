@@ -4,9 +4,9 @@
  * never prune by tokens). Must stay in step with `tokenExpr` in src/store/duckdb/compile.ts.
  */
 import type { LogEvent } from '../core/event.ts';
-import { tokenHashes } from '../core/tokenize.ts';
+import { type HashSink, tokenHashes } from '../core/tokenize.ts';
 
-export function eventHashes(ev: LogEvent, out: number[]): void {
+export function eventHashes(ev: LogEvent, out: HashSink | number[]): void {
   if (ev.message !== '') tokenHashes(ev.message, out);
   if (ev.host !== '') tokenHashes(ev.host, out);
   if (ev.service !== '') tokenHashes(ev.service, out);

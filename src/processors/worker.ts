@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { EventBatchBuilder } from '../core/event-batch.ts';
+import { Uint32Set } from '../store/duckdb/bloom.ts';
 import { parseEnvelopeKey } from '../core/envelope.ts';
 import { toQpos } from '../core/ids.ts';
 import { eventHashes } from './event-tokens.ts';
@@ -17,9 +18,8 @@ const processors: Processor[] = [];
 
 export function processJob(job: WorkerJob): WorkerResult {
   const stats = newPipelineStats();
-  const b = new EventBatchBuilder();
+  const b = new EventBatchBuilder(new Uint32Set(1 << 15));
   const keys = job.keyDict.map((k) => parseEnvelopeKey(Buffer.from(k)));
-  const hashes: number[] = [];
   for (let i = 0; i < job.n; i++) {
     const text = decoder.decode(job.data.subarray(job.vstart[i], job.vstart[i + 1]));
     const k = keys[job.keyIdx[i]];
@@ -27,9 +27,8 @@ export function processJob(job: WorkerJob): WorkerResult {
     const remote = job.remotes?.[i] || undefined;
     const ev = normalizeRecord(text, k.format, k.stream, recvUs, remote);
     if (!runPipeline(processors, ev, stats)) continue;
-    hashes.length = 0;
-    eventHashes(ev, hashes);
-    b.add(toQpos(job.partition, job.offsets[i]), ev, hashes);
+    eventHashes(ev, b.hashes);
+    b.add(toQpos(job.partition, job.offsets[i]), ev);
   }
   return { id: job.id, batch: b.build(), stats };
 }
@@ -43,7 +42,7 @@ if (parentPort) {
     } catch (err) {
       res = {
         id: job.id,
-        batch: new EventBatchBuilder().build(),
+        batch: new EventBatchBuilder(new Uint32Set(16)).build(),
         stats: newPipelineStats(),
         error: (err as Error).stack ?? String(err),
       };
@@ -54,8 +53,7 @@ if (parentPort) {
       b.time.buffer,
       b.ingest.buffer,
       b.fstart.buffer,
-      b.tstart.buffer,
-      b.thash.buffer,
+      b.dhash.buffer,
     ] as ArrayBuffer[]);
   });
 }

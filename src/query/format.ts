@@ -38,13 +38,11 @@ function formatFilter(node: FilterNode): string {
     case 'word':
       return node.field === null
         ? formatWord(node.value, false)
-        : fieldPrefix(node.field) + formatWord(node.value, true);
+        : fieldPrefix(node.field) + formatValueWord(node.value, '');
     case 'prefix':
-      return (
-        (node.field === null
-          ? formatWord(node.value, false)
-          : fieldPrefix(node.field) + formatWord(node.value, true)) + '*'
-      );
+      return node.field === null
+        ? formatWord(node.value, false) + '*'
+        : fieldPrefix(node.field) + formatValueWord(node.value, '*');
     case 'phrase':
       return (node.field === null ? '' : fieldPrefix(node.field)) + quote(node.value);
     case 'exact':
@@ -102,7 +100,24 @@ export function quote(s: string): string {
 /** Characters a bare word must escape wherever they appear (and `:` outside values). */
 const WORD_SPECIAL = new Set(['(', ')', '"', '|', '\\', '*']);
 /** Characters that mean something at the start of a value (`field:=x`, `field:[a TO b]`, ...). */
-const VALUE_START_SPECIAL = new Set(['=', '>', '<', '[', '{', '/']);
+const VALUE_START_SPECIAL = new Set(['=', '>', '<', '[', '{']);
+
+/**
+ * A word after `field:`, then `suffix`. A leading `/` is left unescaped only when the text cannot
+ * read as a `/regex/`, whatever follows it: when its first closing `/` is followed by more of the
+ * word (`/api/v1/users`). Otherwise (`/healthz`, `/api/`) it prints as `\/`.
+ */
+function formatValueWord(value: string, suffix: string): string {
+  const text = formatWord(value, true) + suffix;
+  if (!text.startsWith('/')) return text;
+  // `field://x` would read as the URL word `field://x`.
+  if (text.startsWith('//')) return '\\' + text;
+  for (let i = 1; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '/') return i + 1 < text.length ? text : '\\' + text;
+  }
+  return '\\' + text;
+}
 
 /** A bare word that reads back as exactly `value` (never a keyword, operator or field name). */
 function formatWord(value: string, inValue: boolean): string {

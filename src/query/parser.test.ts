@@ -135,7 +135,7 @@ const CASES: Array<[string, FilterNode]> = [
   ['f:/\\d+\\.\\d+/', regex('f', '\\d+\\.\\d+')],
   ['f:/(?i)error/ x', and([regex('f', '(?i)error'), w('x')])],
   ['f:/a b/', regex('f', 'a b')],
-  ['f:/x/)', regex('f', 'x')],
+  ['(f:/x/)', regex('f', 'x')],
   // not a complete /regex/ followed by the end of the value: a word
   ['path:/api/v1/users', w('/api/v1/users', 'path')],
   ['path:/healthz', w('/healthz', 'path')],
@@ -378,7 +378,7 @@ describe('parseQuery: pipes', () => {
       w('a'),
       [
         ['filter', 'p:/x\\/', 4, 11],
-        ['b', '', 21, 22],
+        ['b', '', 20, 21],
       ],
     ],
     ['"a|b" | c', phrase('a|b'), [['c', '', 8, 9]]],

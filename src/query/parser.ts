@@ -11,6 +11,8 @@
  *           | ( ">" | ">=" | "<" | "<=" ) ( word | "phrase" )
  *           | ( "[" | "{" ) bound ( "TO" | "," ) bound ( "]" | "}" )
  *           | "/" regex "/" | "(" or ")"       field:(a OR b) applies the field to bare terms
+ *                                              /regex/ only when followed by the end of the value,
+ *                                              so path:/api/v1/users is a word
  *   _time:  duration (15m, 1h30m: the last 15 minutes) | ( "[" | "(" | "{" ) time "," time ( "]" | ")" | "}" )
  *           | ( ">" | ">=" | "<" | "<=" ) time
  *

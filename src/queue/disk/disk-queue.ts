@@ -362,8 +362,9 @@ export class DiskQueue implements Queue {
             pos = encodeBatch(buf, pos, r.messages, offset, r.timestamp, index, seg.size, seg.baseOffset);
             offset += r.messages.length;
           }
-          if (pos !== bytes)
+          if (pos !== bytes) {
             bug(`encoded ${pos} bytes, expected ${bytes} (a message changed during produce?)`);
+          }
           await this.io.write(seg.fh!, buf, seg.size);
           await this.io.datasync(seg.fh!);
         } catch (err) {

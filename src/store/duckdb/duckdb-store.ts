@@ -119,8 +119,8 @@ export class DuckDBStore implements Store {
     const w = this.writer;
     await w.run(`CREATE TABLE IF NOT EXISTS _lw_partitions (name VARCHAR, day VARCHAR, rows BIGINT,
       min_time BIGINT, max_time BIGINT)`);
-    await w.run(`CREATE TABLE IF NOT EXISTS _lw_blocks (part VARCHAR, block INTEGER, min_time BIGINT,
-      max_time BIGINT, bloom BLOB)`);
+    await w.run(`CREATE TABLE IF NOT EXISTS _lw_blocks (part VARCHAR, block INTEGER, row_start BIGINT,
+      row_end BIGINT, min_time BIGINT, max_time BIGINT, bloom BLOB)`);
     await w.run('CREATE TABLE IF NOT EXISTS _lw_watermarks (topic VARCHAR, part INTEGER, next_offset BIGINT)');
     await w.run('CREATE TABLE IF NOT EXISTS _lw_overflow (part VARCHAR, key VARCHAR)');
     await this.load();
@@ -169,22 +169,28 @@ export class DuckDBStore implements Store {
     }
     p.blocks = [];
     const blocks = await w.runAndReadAll(
-      `SELECT block, min_time, max_time, bloom FROM _lw_blocks WHERE part = ${sqlString(p.name)} ORDER BY block`,
+      `SELECT block, row_start, row_end, min_time, max_time, bloom FROM _lw_blocks WHERE part = ${sqlString(p.name)} ORDER BY block`,
     );
-    for (const [b, minT, maxT, bloom] of blocks.getRows()) {
+    for (const [b, rs, re, minT, maxT, bloom] of blocks.getRows()) {
       const bytes = (bloom as { bytes: Uint8Array }).bytes;
       p.blocks.push({
         block: Number(b),
+        rowStart: Number(rs),
+        rowEnd: Number(re),
         minTime: Number(minT),
         maxTime: Number(maxT),
         bloom: BloomFilter.fromBytes(bytes),
       });
     }
-    const sealed = p.blocks.length * this.opts.blockRows;
-    if (p.blocks.length > 0 && p.blocks[p.blocks.length - 1].block !== p.blocks.length - 1) {
-      throw new Error(`BUG: skip index of ${p.name} has a gap`);
-    }
-    p.openHashes = new Set();
+    const last = p.blocks.at(-1);
+    const sealed = last ? last.rowEnd + 1 : 0;
+    p.blocks.forEach((b, i) => {
+      if (b.block !== i || b.rowStart !== (i === 0 ? 0 : p.blocks[i - 1].rowEnd + 1)) {
+        throw new Error(`BUG: skip index of ${p.name} has a gap at block ${i}`);
+      }
+    });
+    p.openHashes.clear();
+    p.openStart = sealed;
     p.openMinTime = Number.POSITIVE_INFINITY;
     p.openMaxTime = Number.NEGATIVE_INFINITY;
     if (p.rows > sealed) {
@@ -194,19 +200,22 @@ export class DuckDBStore implements Store {
       const r = await w.runAndReadAll(
         `SELECT epoch_us(_time), ${sel} FROM ${sqlIdent(p.name)} WHERE rowid >= ${sealed}`,
       );
-      const hashes: number[] = [];
       for (const row of r.getRows()) {
         const t = Number(row[0]);
         if (t < p.openMinTime) p.openMinTime = t;
         if (t > p.openMaxTime) p.openMaxTime = t;
         for (let i = 1; i < row.length; i++) {
           const v = row[i];
-          if (typeof v === 'string' && v !== '') {
-            hashes.length = 0;
-            tokenHashes(v, hashes);
-            for (const h of hashes) p.openHashes.add(h);
-          }
+          if (typeof v === 'string' && v !== '') tokenHashes(v, p.openHashes);
         }
+      }
+      // Dynamic string fields that overflowed into _extra are indexed too.
+      const ex = await w.runAndReadAll(
+        `SELECT _extra FROM ${sqlIdent(p.name)} WHERE rowid >= ${sealed} AND _extra IS NOT NULL`,
+      );
+      for (const [e] of ex.getRows()) {
+        const o = JSON.parse(String(e)) as Record<string, unknown>;
+        for (const k in o) if (typeof o[k] === 'string') tokenHashes(o[k] as string, p.openHashes);
       }
     }
   }
@@ -289,6 +298,7 @@ export class DuckDBStore implements Store {
     const B = this.opts.blockRows;
     const sealedBlocks: Array<{ p: Partition; meta: BlockMeta }> = [];
     const touched: Array<{ p: Partition; rows: number; minTime: number; maxTime: number }> = [];
+    const tDbg0 = performance.now();
     await w.run('BEGIN TRANSACTION');
     try {
       for (const [name, rows] of groups) {
@@ -346,30 +356,34 @@ export class DuckDBStore implements Store {
             else appender.appendVarchar(v as string);
           }
           appender.endRow();
-          // Skip index: tokens into the open block; seal it at the block boundary.
-          for (let j = batch.tstart[i]; j < batch.tstart[i + 1]; j++) p.openHashes.add(batch.thash[j]);
           if (t < p.openMinTime) p.openMinTime = t;
           if (t > p.openMaxTime) p.openMaxTime = t;
           if (t < minT) minT = t;
           if (t > maxT) maxT = t;
           r++;
-          if (r % B === 0) {
-            const bloom = BloomFilter.forCount(Math.max(p.openHashes.size, 1), this.opts.bloomFpp);
-            for (const hh of p.openHashes) bloom.add(hh);
-            const meta: BlockMeta = {
-              block: r / B - 1,
-              minTime: p.openMinTime,
-              maxTime: p.openMaxTime,
-              bloom,
-            };
-            sealedBlocks.push({ p, meta });
-            p.openHashes = new Set();
-            p.openMinTime = Number.POSITIVE_INFINITY;
-            p.openMaxTime = Number.NEGATIVE_INFINITY;
-          }
         }
         appender.flushSync();
         appender.closeSync();
+        // Skip index: the batch's distinct tokens go into the open block, which is sealed once
+        // it holds at least blockRows rows (blocks are made of whole batches).
+        p.openHashes.addAll(batch.dhash);
+        if (r - p.openStart >= B) {
+          const bloom = BloomFilter.forCount(Math.max(p.openHashes.size, 1), this.opts.bloomFpp);
+          p.openHashes.forEach((hh) => bloom.add(hh));
+          const meta: BlockMeta = {
+            block: p.blocks.length + sealedBlocks.filter((x) => x.p === p).length,
+            rowStart: p.openStart,
+            rowEnd: r - 1,
+            minTime: p.openMinTime,
+            maxTime: p.openMaxTime,
+            bloom,
+          };
+          sealedBlocks.push({ p, meta });
+          p.openHashes.clear();
+          p.openStart = r;
+          p.openMinTime = Number.POSITIVE_INFINITY;
+          p.openMaxTime = Number.NEGATIVE_INFINITY;
+        }
         touched.push({ p, rows: r, minTime: minT, maxTime: maxT });
         await w.run(
           `UPDATE _lw_partitions SET rows = ${r}, min_time = ${sqlNumber(minT)}, max_time = ${sqlNumber(maxT)}
@@ -377,13 +391,15 @@ export class DuckDBStore implements Store {
         );
       }
       if (sealedBlocks.length > 0) {
-        const stmt = await w.prepare('INSERT INTO _lw_blocks VALUES ($1, $2, $3, $4, $5)');
+        const stmt = await w.prepare('INSERT INTO _lw_blocks VALUES ($1, $2, $3, $4, $5, $6, $7)');
         for (const { p, meta } of sealedBlocks) {
           stmt.bindVarchar(1, p.name);
           stmt.bindInteger(2, meta.block);
-          stmt.bindBigInt(3, BigInt(Math.trunc(meta.minTime)));
-          stmt.bindBigInt(4, BigInt(Math.trunc(meta.maxTime)));
-          stmt.bindBlob(5, meta.bloom.toBytes());
+          stmt.bindBigInt(3, BigInt(meta.rowStart));
+          stmt.bindBigInt(4, BigInt(meta.rowEnd));
+          stmt.bindBigInt(5, BigInt(Math.trunc(meta.minTime)));
+          stmt.bindBigInt(6, BigInt(Math.trunc(meta.maxTime)));
+          stmt.bindBlob(7, meta.bloom.toBytes());
           await stmt.run();
         }
       }
@@ -394,7 +410,9 @@ export class DuckDBStore implements Store {
         await w.run(`DELETE FROM _lw_watermarks WHERE topic = ${sqlString(topic)} AND part = ${partition}`);
         await w.run(`INSERT INTO _lw_watermarks VALUES (${sqlString(topic)}, ${partition}, ${next})`);
       }
+      const tDbg1 = performance.now();
       await w.run('COMMIT');
+      if (process.env.LW_DEBUG_WRITE) console.error('write', batch.n, 'append', (tDbg1 - tDbg0).toFixed(1), 'commit', (performance.now() - tDbg1).toFixed(1));
     } catch (err) {
       try {
         await w.run('ROLLBACK');
@@ -446,9 +464,9 @@ export class DuckDBStore implements Store {
         if (b.maxTime < start || b.minTime >= end) continue;
         if (!evalTokens(texpr, (h) => b.bloom.has(h))) continue;
         candidates++;
-        push(b.block * B, b.block * B + B - 1);
+        push(b.rowStart, b.rowEnd);
       }
-      const sealedRows = p.blocks.length * B;
+      const sealedRows = p.openStart;
       if (p.rows > sealedRows) {
         blocksTotal++;
         const open =

@@ -3,11 +3,14 @@
  * bounds and skip-index blocks. The durable copy lives in the `_lw_*` metadata tables and is
  * written in the same transaction as the rows it describes, so the two never disagree.
  */
-import { BloomFilter } from './bloom.ts';
+import { type BloomFilter, Uint32Set } from './bloom.ts';
 import type { ColumnType, TableSchema } from './compile.ts';
 
+/** A sealed block: rows [rowStart, rowEnd] (rowids, inclusive) and their token filter. */
 export interface BlockMeta {
   block: number;
+  rowStart: number;
+  rowEnd: number;
   minTime: number;
   maxTime: number;
   bloom: BloomFilter;
@@ -25,8 +28,9 @@ export class Partition implements TableSchema {
   overflow = new Set<string>();
   /** Sealed blocks, by block number. */
   blocks: BlockMeta[] = [];
-  /** Token hashes of the open (last, partial) block. */
-  openHashes = new Set<number>();
+  /** Token hashes of the open (last, unsealed) block, which starts at rowid `openStart`. */
+  openHashes = new Uint32Set(1 << 15);
+  openStart = 0;
   openMinTime = Number.POSITIVE_INFINITY;
   openMaxTime = Number.NEGATIVE_INFINITY;
 
