@@ -126,6 +126,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   }));
   app.get('/api/v1/stats', async () => ({
     store: await store.stats(),
+    memory: { process: process.memoryUsage(), duckdb: await store.memory() },
     lag: indexer.lag().total,
     indexer: indexer.stats,
     ingest: counters,

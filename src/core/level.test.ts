@@ -95,10 +95,16 @@ describe('normalizeLevel', () => {
 
 describe('severityToLevel', () => {
   it('maps RFC 5424 severities 0..7', () => {
-    assert.deepEqual(
-      [0, 1, 2, 3, 4, 5, 6, 7].map(severityToLevel),
-      ['emergency', 'alert', 'critical', 'error', 'warn', 'notice', 'info', 'debug'],
-    );
+    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map(severityToLevel), [
+      'emergency',
+      'alert',
+      'critical',
+      'error',
+      'warn',
+      'notice',
+      'info',
+      'debug',
+    ]);
     assert.equal(SEVERITY_LEVELS.length, 8);
   });
   it('is empty out of range', () => {

@@ -119,7 +119,12 @@ describe('parseTimestamp: epoch numbers', () => {
     [{}, null],
   ];
   for (const [input, want] of cases) {
-    const label = typeof input === 'bigint' ? `${input}n` : input instanceof Date ? `Date(${input.getTime()})` : JSON.stringify(input);
+    const label =
+      typeof input === 'bigint'
+        ? `${input}n`
+        : input instanceof Date
+          ? `Date(${input.getTime()})`
+          : JSON.stringify(input);
     it(`${label} -> ${want}`, () => assert.equal(parseTimestamp(input), want));
   }
 });

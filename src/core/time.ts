@@ -97,7 +97,7 @@ const MONTHS = new Map<number, number>(
 const WEEKDAYS = new Set<number>(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'].map((d) => key3(d, 0)));
 
 /** Month 1..12 of the English three-letter abbreviation at i (any case), or 0. */
-export function monthAt(s: string, i: number): number {
+function monthAt(s: string, i: number): number {
   if (i + 3 > s.length) return 0;
   return MONTHS.get(key3(s, i)) ?? 0;
 }
@@ -270,6 +270,18 @@ function scanSpaceYear(s: string, i: number, end: number): number {
   return a * 100 + b;
 }
 
+// One-entry cache: a batch of lines is parsed with the same nowMs.
+let cachedYearMs = Number.NaN;
+let cachedYear = 0;
+
+function utcYear(ms: number): number {
+  if (ms !== cachedYearMs) {
+    cachedYear = new Date(ms).getUTCFullYear();
+    cachedYearMs = ms;
+  }
+  return cachedYear;
+}
+
 /**
  * Epoch µs of month/day/second-of-day in `year`, or, when year is -1, in the most recent year
  * that does not put the time more than RFC3164_FUTURE_SKEW_MS after nowMs. Feb 29 goes back to
@@ -289,7 +301,7 @@ function resolveYear(
   }
   if (!Number.isFinite(nowMs)) return Number.NaN;
   const limitUs = (nowMs + RFC3164_FUTURE_SKEW_MS) * 1000;
-  let y = new Date(nowMs + RFC3164_FUTURE_SKEW_MS).getUTCFullYear();
+  let y = utcYear(nowMs + RFC3164_FUTURE_SKEW_MS);
   for (let tries = 0; tries < 9; tries++, y--) {
     if (d > daysInMonth(y, mo)) continue; // Feb 29 in a common year, or Apr 31: try earlier
     const us = (daysFromCivil(y, mo, d) * SEC_PER_DAY + sod) * US_PER_SEC + fracUs;

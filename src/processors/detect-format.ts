@@ -3,7 +3,7 @@
  * characters only, never parses the whole line.
  *
  * - first non-blank character `{` -> 'json' (whether it parses is the JSON parser's business);
- * - `<PRI>VERSION SP` (`<165>1 ...`) -> 'syslog5424';
+ * - `<PRI>1 SP` (`<165>1 ...`) -> 'syslog5424';
  * - `<PRI>` otherwise -> 'syslog3164' (RFC 3164 section 4.3.3: a PRI makes it syslog);
  * - `Mmm dd HH:MM:SS ` at the start (BSD syslog without PRI, as in /var/log/syslog) -> 'syslog3164';
  * - anything else -> 'text'.
@@ -40,13 +40,8 @@ export function detectFormat(line: string): DetectedFormat {
     while (j < n && j - i <= 3 && digit(line, j)) pri = pri * 10 + line.charCodeAt(j++) - 48;
     if (j === i + 1 || line.charCodeAt(j) !== 62 /* > */ || pri > 191 || j - i > 4) return 'text';
     j++;
-    // VERSION: a non-zero digit, up to 3 digits, then a space
-    if (line.charCodeAt(j) >= 49 && line.charCodeAt(j) <= 57) {
-      let k = j + 1;
-      while (k < n && k - j < 3 && digit(line, k)) k++;
-      if (line.charCodeAt(k) === 32) return 'syslog5424';
-    }
-    return 'syslog3164';
+    // VERSION 1 (the only one defined) and a space; as parse-rfc5424.ts decides
+    return line.charCodeAt(j) === 49 && line.charCodeAt(j + 1) === 32 ? 'syslog5424' : 'syslog3164';
   }
   // Mmm dd HH:MM:SS followed by a space: `Nov 22 21:00:01 ` or `Nov  2 21:00:01 `
   if (i + 16 <= n && MONTHS.has(line.slice(i, i + 3)) && line.charCodeAt(i + 3) === 32) {

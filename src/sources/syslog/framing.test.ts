@@ -32,10 +32,18 @@ describe('SyslogFrameDecoder', () => {
     ['empty lines skipped', '\n\r\n<13>a\n\n\0\n', ['<13>a']],
     ['last line without LF', '<13>a\n<13>b', ['<13>a', '<13>b']],
     ['octet counting', octet('<13>a b') + octet('<13>second'), ['<13>a b', '<13>second']],
-    ['octet counting keeps LF inside', octet('<13>line1\nline2') + octet('<13>x'), ['<13>line1\nline2', '<13>x']],
+    [
+      'octet counting keeps LF inside',
+      octet('<13>line1\nline2') + octet('<13>x'),
+      ['<13>line1\nline2', '<13>x'],
+    ],
     ['octet count including a trailing LF', octet('<13>a\n') + octet('<13>b'), ['<13>a', '<13>b']],
     ['octet frame then LF after it', `${octet('<13>a')}\n${octet('<13>b')}\n`, ['<13>a', '<13>b']],
-    ['mixed framing', `${octet('<13>a')}<13>b\n${octet('<13>c')}<13>d\n`, ['<13>a', '<13>b', '<13>c', '<13>d']],
+    [
+      'mixed framing',
+      `${octet('<13>a')}<13>b\n${octet('<13>c')}<13>d\n`,
+      ['<13>a', '<13>b', '<13>c', '<13>d'],
+    ],
     ['UTF-8 multi-byte', `${octet('<13>é☃𝄞')}<13>ü\n`, ['<13>é☃𝄞', '<13>ü']],
     ['digits without space are a line', '2024-01-02T03:04:05Z hi\n', ['2024-01-02T03:04:05Z hi']],
     ['count not followed by < is a line', '200 OK\n<13>x\n', ['200 OK', '<13>x']],
@@ -50,7 +58,11 @@ describe('SyslogFrameDecoder', () => {
       const buf = Buffer.from(stream);
       for (const chunks of splits(buf)) {
         const got = decode(chunks);
-        assert.deepEqual(got.frames, frames, `chunks: ${chunks.map((c) => JSON.stringify(c.toString('latin1'))).join(' | ')}`);
+        assert.deepEqual(
+          got.frames,
+          frames,
+          `chunks: ${chunks.map((c) => JSON.stringify(c.toString('latin1'))).join(' | ')}`,
+        );
         assert.deepEqual(got.errors, []);
       }
     });
@@ -63,6 +75,7 @@ describe('SyslogFrameDecoder', () => {
       const { frames, errors } = decode(chunks, 50);
       assert.deepEqual(frames, ['<13>a', '<13>b', '<13>c']);
       assert.equal(errors.length, 1);
+      assert.equal(errors[0]!.kind, 'oversized');
       assert.equal(errors[0]!.offset, octet('<13>a').length);
       assert.equal(errors[0]!.size, 104);
       assert.match(errors[0]!.message, /104 bytes exceeds the limit of 50 bytes/);
@@ -90,6 +103,7 @@ describe('SyslogFrameDecoder', () => {
     const { frames, errors } = decode([Buffer.from('20 <13>short')]);
     assert.deepEqual(frames, ['<13>short']);
     assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.kind, 'truncated');
     assert.match(errors[0]!.message, /after 9 of 20 bytes/);
   });
 

@@ -23,6 +23,11 @@
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
 export interface FrameError {
+  /**
+   * `oversized`: the frame exceeded maxFrameBytes and was skipped. `truncated`: the stream ended
+   * inside an octet-counted frame; its received part is still returned by end().
+   */
+  kind: 'oversized' | 'truncated';
   /** What went wrong, for logs. */
   message: string;
   /** Stream offset (bytes since the connection started) of the frame's first byte. */
@@ -123,6 +128,7 @@ export class SyslogFrameDecoder {
           this.declared = this.count;
           if (this.count > this.maxFrameBytes) {
             this.report(
+              'oversized',
               `octet-counted syslog frame of ${this.count} bytes exceeds the limit of ${this.maxFrameBytes} bytes`,
               this.count,
             );
@@ -164,6 +170,7 @@ export class SyslogFrameDecoder {
           }
           if (this.partsBytes + (stop - i) > this.maxFrameBytes) {
             this.report(
+              'oversized',
               `syslog line exceeds the limit of ${this.maxFrameBytes} bytes`,
               this.partsBytes + (stop - i),
             );
@@ -211,6 +218,7 @@ export class SyslogFrameDecoder {
       }
       case OCTET:
         this.report(
+          'truncated',
           `connection closed after ${this.declared - this.count} of ${this.declared} bytes of an octet-counted syslog frame`,
           this.declared,
         );
@@ -259,7 +267,7 @@ export class SyslogFrameDecoder {
     return e === s.length ? s : s.slice(0, e);
   }
 
-  private report(message: string, size: number): void {
-    this.onError?.({ message, offset: this.frameStart, size });
+  private report(kind: FrameError['kind'], message: string, size: number): void {
+    this.onError?.({ kind, message, offset: this.frameStart, size });
   }
 }

@@ -114,12 +114,21 @@ it('Mac_2k.log matches the Loghub ground truth on every row', (t) => {
   t.diagnostic(`exact match on all fields: ${exact}/2000 (${((exact / 2000) * 100).toFixed(2)}%)`);
   t.diagnostic(`message differs only by leading blanks Loghub trimmed: ${mismatches.message.length} rows`);
   assert.deepEqual(
-    { host: mismatches.host, app: mismatches.app, pid: mismatches.pid, context: mismatches.context, time: mismatches.time },
+    {
+      host: mismatches.host,
+      app: mismatches.app,
+      pid: mismatches.pid,
+      context: mismatches.context,
+      time: mismatches.time,
+    },
     { host: [], app: [], pid: [], context: [], time: [] },
   );
   assert.deepEqual(
     mismatches.message,
-    [84, 93, 142, 176, 190, 268, 275, 356, 528, 635, 756, 914, 990, 1000, 1136, 1566, 1788, 1867, 1870, 1979, 1986, 1994],
+    [
+      84, 93, 142, 176, 190, 268, 275, 356, 528, 635, 756, 914, 990, 1000, 1136, 1566, 1788, 1867, 1870, 1979,
+      1986, 1994,
+    ],
   );
   assert.equal(exact, 2000 - 22);
 });

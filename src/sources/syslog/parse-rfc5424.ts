@@ -14,8 +14,8 @@
  * - Field length limits of the RFC (HOSTNAME 255, APP-NAME 48, ...) are not enforced: real
  *   senders exceed them and the data is still useful.
  *
- * Contract: `parseRfc5424` returns null when the line does not start with `<PRI>VERSION SP` (it is
- * not RFC 5424). After that prefix, it never rejects: an unparseable timestamp, truncated header or
+ * Contract: `parseRfc5424` returns null when the line does not start with `<PRI>1 ` (it is not
+ * RFC 5424). After that prefix, it never rejects: an unparseable timestamp, truncated header or
  * malformed STRUCTURED-DATA sets `error` and keeps the unparsed rest in `message`. Never throws.
  */
 
@@ -25,21 +25,16 @@ import { applyPri, contentEnd, emptyMessage, type SyslogMessage, scanPri } from 
 const SP = 32;
 const NIL = 45; // '-'
 
-/** Length of the RFC 5424 prefix `<PRI>VERSION SP` at the start of line, or 0 when absent. */
+/**
+ * Length of the RFC 5424 prefix `<PRI>1 SP` at the start of line, or 0 when absent. VERSION must
+ * be `1`, the only version defined: a later version would come with its own grammar, and `<13>10
+ * apples` (RFC 3164 without timestamp) must not look like RFC 5424.
+ */
 export function rfc5424PrefixLength(line: string): number {
   const r = scanPri(line);
   if (r < 0) return 0;
-  let i = r & 7;
-  const c = line.charCodeAt(i) - 48;
-  if (!(c >= 1 && c <= 9)) return 0;
-  i++;
-  // VERSION is 1..3 digits (only "1" exists so far).
-  for (let k = 0; k < 2; k++) {
-    const d = line.charCodeAt(i) - 48;
-    if (!(d >= 0 && d <= 9)) break;
-    i++;
-  }
-  return line.charCodeAt(i) === SP ? i + 1 : 0;
+  const i = r & 7;
+  return line.charCodeAt(i) === 49 /* 1 */ && line.charCodeAt(i + 1) === SP ? i + 2 : 0;
 }
 
 /** Parses one RFC 5424 message (see the module header for the contract). */

@@ -143,7 +143,10 @@ describe('RFC 5424 (section 6.5 examples and more)', () => {
       },
     ],
     ['<14>1 - - - - - -', { format: 'rfc5424', facility: 'user', severity: 6, level: 'info', message: '' }],
-    ['<0>1 - - - - - - ', { format: 'rfc5424', facility: 'kern', severity: 0, level: 'emergency', message: '' }],
+    [
+      '<0>1 - - - - - - ',
+      { format: 'rfc5424', facility: 'kern', severity: 0, level: 'emergency', message: '' },
+    ],
     [
       '<191>1 - h - - - - two  spaces kept ',
       {
@@ -519,7 +522,15 @@ describe('RFC 3164 (section 5.4 examples and real-world variants)', () => {
     // PRI without timestamp: MSG, TAG still found
     [
       '<13>app[5]: no timestamp',
-      { format: 'rfc3164', app: 'app', pid: '5', facility: 'user', severity: 5, level: 'notice', message: 'no timestamp' },
+      {
+        format: 'rfc3164',
+        app: 'app',
+        pid: '5',
+        facility: 'user',
+        severity: 5,
+        level: 'notice',
+        message: 'no timestamp',
+      },
     ],
     ['<13>', { format: 'rfc3164', facility: 'user', severity: 5, level: 'notice', message: '' }],
     // not syslog
@@ -543,6 +554,9 @@ describe('parseSyslog', () => {
     assert.equal(parseSyslog('<14>1 - h a - - - m', NOW)?.format, 'rfc5424');
     assert.equal(parseSyslog('<14>Jun  1 00:00:01 h a: m', NOW)?.format, 'rfc3164');
     assert.equal(parseSyslog('<14>m', NOW)?.format, 'rfc3164');
+    // VERSION must be 1: anything else is RFC 3164 content
+    assert.equal(parseSyslog('<13>10 apples', NOW)?.message, '10 apples');
+    assert.equal(parseSyslog('<13>2 - - - - - -', NOW)?.format, 'rfc3164');
     assert.equal(parseSyslog('plain text', NOW), null);
   });
   it('defaults nowMs to the clock', () => {
@@ -611,7 +625,8 @@ describe('parseSyslog', () => {
       assert.equal(typeof m.message, 'string');
       assert.ok(m.time === undefined || Number.isFinite(m.time));
       // The message is a substring of the line (no invented text), unless escapes/BOM were removed.
-      if (m.structuredData === undefined && !s.includes('\uFEFF')) assert.ok(s.includes(m.message), JSON.stringify(s));
+      if (m.structuredData === undefined && !s.includes('\uFEFF'))
+        assert.ok(s.includes(m.message), JSON.stringify(s));
     }
   });
 });

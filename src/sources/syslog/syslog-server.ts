@@ -272,8 +272,11 @@ export async function startSyslogServers(opts: SyslogServerOptions): Promise<Sys
           maxFrameBytes: maxLineBytes,
           onError: (e) => {
             stats.tcp.errors++;
-            stats.tcp.dropped++;
-            warn('tcp-frame', { remote, offset: e.offset, size: e.size }, e.message);
+            if (e.kind === 'oversized') {
+              stats.tcp.received++;
+              stats.tcp.dropped++;
+            } // a truncated frame's part is still delivered (and counted) by finish()
+            warn(`tcp-${e.kind}`, { remote, offset: e.offset, size: e.size }, e.message);
           },
         }),
         inflight: null,

@@ -68,9 +68,11 @@ function sourcesFor(field: string | null, schema: TableSchema): Source[] {
 }
 
 /**
- * Case-insensitive match of a word or phrase at word boundaries. A cheap `contains(lower(x))`
- * runs first; the RE2 boundary check runs only on the rows it passes (CASE short-circuits,
- * while an AND may be reordered): measured 2.3x faster than ILIKE on 2M rows.
+ * Case-insensitive match of a word or phrase at word boundaries. A cheap containment test runs
+ * first and the RE2 boundary check only on the rows it passes (CASE short-circuits; an AND may be
+ * reordered). The cheap test is a plain `contains` when the term has no cased letters (digits,
+ * IPs, Hangul/CJK), else a case-insensitive RE2 literal. Measured on 10M rows: contains 230-355 ms,
+ * RE2 (?i) 470-490 ms, contains(lower(x)) 680-720 ms, ILIKE 1,780 ms.
  */
 function textMatch(expr: string, value: string, prefix = false): string {
   const v = value.trim();
@@ -79,7 +81,10 @@ function textMatch(expr: string, value: string, prefix = false): string {
   const last = v.at(-1)!;
   const pre = WORDCHAR.test(first) && !CJK.test(first) ? `(?:^|${WORD})` : '';
   const post = !prefix && WORDCHAR.test(last) && !CJK.test(last) ? `(?:$|${WORD})` : '';
-  const cheap = `contains(lower(${expr}), ${sqlString(v.toLowerCase())})`;
+  const caseless = v.toLowerCase() === v.toUpperCase();
+  const cheap = caseless
+    ? `contains(${expr}, ${sqlString(v)})`
+    : `regexp_matches(${expr}, ${sqlString(`(?i)${re2Escape(v)}`)})`;
   if (pre === '' && post === '') return `(${cheap})`;
   return `(CASE WHEN ${cheap} THEN regexp_matches(${expr}, ${sqlString(`(?is)${pre}${re2Escape(v)}${post}`)}) ELSE false END)`;
 }

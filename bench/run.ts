@@ -1,0 +1,261 @@
+/**
+ * `npm run bench`: the end-to-end benchmark. Generates seeded data (bench/generate.ts), starts
+ * a real `logwarden start`, ingests over HTTP until everything is durable and searchable, then
+ * times the searches of the brief side by side with the floor of a scan (`grep -c` on the same
+ * NDJSON), and writes the figures into docs/benchmarks.md (between the BENCH markers).
+ *
+ *   node bench/run.ts [--events 10000000] [--seed 42] [--concurrency 4] [--runs 5] [--no-write]
+ *
+ * Absolute times on these machines are noisy: read the ratios.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { KNOWN_TERMS, requestIdFor } from './generate.ts';
+import { grepCount } from './grep-floor.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '10000000' },
+    seed: { type: 'string', default: '42' },
+    concurrency: { type: 'string', default: '4' },
+    runs: { type: 'string', default: '5' },
+    'no-write': { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(ROOT, 'bench', 'out') },
+  },
+});
+const N = Number(values.events);
+const SEED = Number(values.seed);
+const RUNS = Number(values.runs);
+const OUT = values.out!;
+fs.mkdirSync(OUT, { recursive: true });
+const file = path.join(OUT, `events-${N}-${SEED}.ndjson`);
+const dataDir = path.join(OUT, `data-${N}-${SEED}`);
+
+function log(msg: string) {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function duBytes(p: string): number {
+  if (!fs.existsSync(p)) return 0;
+  return Number(execFileSync('du', ['-sb', p]).toString().split('\t')[0]);
+}
+
+function fmt(n: number, d = 1): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+}
+
+async function startServer(): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin', 'logwarden.js'), 'start', '--data-dir', dataDir, '--http', '127.0.0.1:0', '--syslog-udp', 'off', '--syslog-tcp', 'off', '--log-format', 'json'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      for (const line of out.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const rec = JSON.parse(line);
+          if (rec.msg === 'logwarden started') resolve({ url: rec.http, proc });
+          if (rec.level >= 50) process.stderr.write(`[server] ${line}\n`);
+        } catch {
+          // partial line
+        }
+      }
+      if (out.length > 1e6) out = out.slice(-1e5);
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out.slice(-2000)}`)));
+  });
+}
+
+function rssOf(pid: number): { rss: number; hwm: number } {
+  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+async function lag(url: string): Promise<number> {
+  const j = (await (await fetch(`${url}/api/v1/queue`)).json()) as { lag: { total: number } };
+  return j.lag.total;
+}
+
+async function ingestFile(url: string, concurrency: number, pid: number) {
+  const size = fs.statSync(file).size;
+  const fd = fs.openSync(file, 'r');
+  const CHUNK = 4 * 1024 * 1024;
+  let pos = 0;
+  let carry = Buffer.alloc(0);
+  let accepted = 0;
+  let peakRss = 0;
+  const rssTimer = setInterval(() => {
+    peakRss = Math.max(peakRss, rssOf(pid).rss);
+  }, 200);
+  const next = (): Buffer | null => {
+    if (pos >= size && carry.length === 0) return null;
+    const buf = Buffer.allocUnsafe(CHUNK);
+    const n = fs.readSync(fd, buf, 0, CHUNK, pos);
+    pos += n;
+    const data = Buffer.concat([carry, buf.subarray(0, n)]);
+    if (pos >= size) {
+      carry = Buffer.alloc(0);
+      return data;
+    }
+    const last = data.lastIndexOf(10);
+    carry = Buffer.from(data.subarray(last + 1));
+    return data.subarray(0, last + 1);
+  };
+  const t0 = performance.now();
+  let lastReport = t0;
+  const worker = async () => {
+    for (let body = next(); body !== null; body = next()) {
+      for (;;) {
+        const res = await fetch(`${url}/api/v1/ingest?stream=bench`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-ndjson' },
+          body,
+        });
+        if (res.status === 429 || res.status === 503) {
+          await res.arrayBuffer();
+          await new Promise((r) => setTimeout(r, 200));
+          continue;
+        }
+        const j = (await res.json()) as { accepted: number; rejected: number };
+        if (res.status !== 200 || j.rejected > 0) throw new Error(`ingest failed: ${res.status} ${JSON.stringify(j)}`);
+        accepted += j.accepted;
+        break;
+      }
+      const now = performance.now();
+      if (now - lastReport > 5000) {
+        lastReport = now;
+        log(`ingest: ${fmt((pos / size) * 100)}% ${fmt(accepted / ((now - t0) / 1000), 0)} ev/s acknowledged, rss ${fmt(peakRss / 2 ** 20, 0)} MiB`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const tAck = performance.now();
+  while ((await lag(url)) > 0) await new Promise((r) => setTimeout(r, 100));
+  const tSearchable = performance.now();
+  clearInterval(rssTimer);
+  fs.closeSync(fd);
+  peakRss = Math.max(peakRss, rssOf(pid).hwm);
+  return { accepted, size, ackSecs: (tAck - t0) / 1000, searchableSecs: (tSearchable - t0) / 1000, peakRss };
+}
+
+async function timeQuery(label: string, urlPath: string, check: (j: Record<string, unknown>) => string) {
+  const times: number[] = [];
+  let last: Record<string, unknown> = {};
+  for (let i = 0; i < RUNS + 1; i++) {
+    const t0 = performance.now();
+    const res = await fetch(urlPath);
+    last = (await res.json()) as Record<string, unknown>;
+    if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(last)}`);
+    if (i > 0) times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { label, median: times[Math.floor(times.length / 2)], min: times[0], result: check(last) };
+}
+
+async function main() {
+  if (!fs.existsSync(file)) {
+    log(`generating ${fmt(N, 0)} events (seed ${SEED}) into ${file}`);
+    execFileSync(process.execPath, [path.join(ROOT, 'bench', 'generate.ts'), '--events', String(N), '--seed', String(SEED), '--out', file], {
+      stdio: 'inherit',
+    });
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const { url, proc } = await startServer();
+  log(`server at ${url}, ingesting ${file}`);
+  const ing = await ingestFile(url, Number(values.concurrency), proc.pid!);
+  log(`ingested ${fmt(ing.accepted, 0)} in ${fmt(ing.searchableSecs)} s`);
+
+  const q = (query: string, extra: Record<string, string> = {}) =>
+    `${url}/api/v1/search?${new URLSearchParams({ q: query, start: '0', ...extra })}`;
+  const needleIdx = Math.floor(N * 0.7654321);
+  const needle = requestIdFor(SEED, needleIdx);
+  const dayStart = Date.parse('2026-11-21T00:00:00Z');
+  const hourStart = new Date(dayStart + 13 * 3600e3).toISOString();
+  const hourEnd = new Date(dayStart + 14 * 3600e3).toISOString();
+  const dayEnd = new Date(dayStart + 24 * 3600e3).toISOString();
+  const total = (j: Record<string, unknown>) => `total ${fmt(Number(j.total), 0)}`;
+  const queries = [
+    await timeQuery(`needle: request_id:${needle} (one event, all data)`, q(`request_id:${needle}`), total),
+    await timeQuery(`needle as a bare word in message (not present): ${needle}`, q(needle, { limit: '0' }), total),
+    await timeQuery(`phrase count: "${KNOWN_TERMS.phrase}"`, q(`"${KNOWN_TERMS.phrase}"`, { limit: '0' }), total),
+    await timeQuery('error + word + 1 h window, newest 100', q('level:error exception', { start: hourStart, end: hourEnd, limit: '100' }), total),
+    await timeQuery(
+      'count by level per 5 min over 24 h',
+      `${url}/api/v1/histogram?${new URLSearchParams({ q: '*', start: new Date(dayStart).toISOString(), end: dayEnd, step: '5m', by: 'level' })}`,
+      (j) => `${(j.series as unknown[]).length} series x ${j.buckets} buckets`,
+    ),
+    await timeQuery(
+      'top 10 hosts by errors',
+      `${url}/api/v1/fields/host/values?${new URLSearchParams({ q: 'level:error', start: '0', limit: '10' })}`,
+      (j) => `${fmt(Number(j.total), 0)} errors, top ${(j.values as Array<{ value: string }>)[0]?.value}`,
+    ),
+    await timeQuery(`Korean word: ${KNOWN_TERMS.korean}`, q(KNOWN_TERMS.korean, { limit: '0' }), total),
+    await timeQuery(`IP: ${KNOWN_TERMS.ip}`, q(KNOWN_TERMS.ip, { limit: '100' }), total),
+  ];
+  const stats = (await (await fetch(`${url}/api/v1/stats`)).json()) as { store: { rows: number; blocks: number } };
+  const rssEnd = rssOf(proc.pid!);
+  // Graceful stop (checkpoint), then measure the disk.
+  proc.kill('SIGTERM');
+  await new Promise((r) => proc.on('exit', r));
+  const storeBytes = duBytes(path.join(dataDir, 'store'));
+  const queueBytes = duBytes(path.join(dataDir, 'queue'));
+
+  log('grep floor');
+  const gNeedle = await grepCount(file, needle, 3);
+  const gPhrase = await grepCount(file, KNOWN_TERMS.phrase, 3);
+
+  const ratio = (a: number, b: number) => `${fmt(a / b, 2)}x`;
+  const lines: string[] = [];
+  const date = new Date().toISOString().slice(0, 10);
+  lines.push(`Run ${date}: ${fmt(N, 0)} events (seed ${SEED}), ${fmt(ing.size / 1e6, 0)} MB NDJSON, Node ${process.version}, ${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} cores.`);
+  lines.push('');
+  lines.push('| ingest (HTTP NDJSON, 4 clients) | figure | target |');
+  lines.push('|---|---|---|');
+  lines.push(`| acknowledged (durable in the queue) | ${fmt(ing.accepted / ing.ackSecs, 0)} ev/s, ${fmt(ing.size / 1e6 / ing.ackSecs)} MB/s | |`);
+  lines.push(`| durable and searchable (end to end) | ${fmt(ing.accepted / ing.searchableSecs, 0)} ev/s, ${fmt(ing.size / 1e6 / ing.searchableSecs)} MB/s | >= 100,000 ev/s |`);
+  lines.push(`| store on disk vs raw NDJSON | ${fmt(storeBytes / 1e6, 0)} MB = ${fmt(storeBytes / ing.size, 3)}x (queue left: ${fmt(queueBytes / 1e6, 0)} MB) | <= 0.3x |`);
+  lines.push(`| peak RSS while ingesting | ${fmt(ing.peakRss / 2 ** 20, 0)} MiB (after queries: ${fmt(rssEnd.rss / 2 ** 20, 0)} MiB) | <= 1 GiB |`);
+  lines.push(`| skip-index blocks | ${fmt(stats.store.blocks, 0)} for ${fmt(stats.store.rows, 0)} rows | |`);
+  lines.push('');
+  lines.push('| search (median of runs, HTTP round trip) | logwarden | result | grep -c floor | ratio |');
+  lines.push('|---|---|---|---|---|');
+  for (const r of queries) {
+    let floor = '';
+    let rat = '';
+    if (r.label.startsWith('needle: ')) {
+      floor = `${fmt(gNeedle.ms, 0)} ms (${gNeedle.count})`;
+      rat = ratio(r.median, gNeedle.ms);
+    } else if (r.label.startsWith('phrase')) {
+      floor = `${fmt(gPhrase.ms, 0)} ms (${fmt(gPhrase.count, 0)})`;
+      rat = ratio(r.median, gPhrase.ms);
+    }
+    lines.push(`| ${r.label} | ${fmt(r.median)} ms (min ${fmt(r.min)}) | ${r.result} | ${floor} | ${rat} |`);
+  }
+  const table = lines.join('\n');
+  process.stdout.write(`${table}\n`);
+  if (!values['no-write']) {
+    const doc = path.join(ROOT, 'docs', 'benchmarks.md');
+    const text = fs.existsSync(doc) ? fs.readFileSync(doc, 'utf8') : '<!-- BENCH:START -->\n<!-- BENCH:END -->\n';
+    const start = text.indexOf('<!-- BENCH:START -->');
+    const end = text.indexOf('<!-- BENCH:END -->');
+    if (start >= 0 && end > start) {
+      fs.writeFileSync(doc, `${text.slice(0, start)}<!-- BENCH:START -->\n${table}\n${text.slice(end)}`);
+      log(`wrote ${doc}`);
+    }
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack ?? err}\n`);
+  process.exit(1);
+});
