@@ -97,3 +97,57 @@ export class EventBatchBuilder {
     return out;
   }
 }
+
+/** Concatenates batches (in order) into one, so that one store transaction can hold them all. */
+export function mergeBatches(batches: EventBatch[]): EventBatch {
+  if (batches.length === 1) return batches[0];
+  let n = 0;
+  let nf = 0;
+  let nh = 0;
+  for (const b of batches) {
+    n += b.n;
+    nf += b.fkeys.length;
+    nh += b.dhash.length;
+  }
+  const out: EventBatch = {
+    n,
+    qpos: new Float64Array(n),
+    time: new Float64Array(n),
+    ingest: new Float64Array(n),
+    stream: [],
+    message: [],
+    level: [],
+    host: [],
+    service: [],
+    fstart: new Uint32Array(n + 1),
+    fkeys: [],
+    fvals: [],
+    dhash: new Uint32Array(nh),
+  };
+  let row = 0;
+  let f = 0;
+  let h = 0;
+  for (const b of batches) {
+    out.qpos.set(b.qpos, row);
+    out.time.set(b.time, row);
+    out.ingest.set(b.ingest, row);
+    for (let i = 0; i < b.n; i++) {
+      out.stream.push(b.stream[i]);
+      out.message.push(b.message[i]);
+      out.level.push(b.level[i]);
+      out.host.push(b.host[i]);
+      out.service.push(b.service[i]);
+      out.fstart[row + i + 1] = f + b.fstart[i + 1];
+    }
+    for (let j = 0; j < b.fkeys.length; j++) {
+      out.fkeys.push(b.fkeys[j]);
+      out.fvals.push(b.fvals[j]);
+    }
+    out.dhash.set(b.dhash, h);
+    row += b.n;
+    f += b.fkeys.length;
+    h += b.dhash.length;
+  }
+  if (nf !== f) throw new Error('BUG: mergeBatches field count mismatch');
+  return out;
+}

@@ -1,9 +1,15 @@
 /**
- * The indexer: for every partition of the ingest topic, fetch records from the queue, process
- * them in the worker pool, write them to the store, then commit the queue offset (only after the
- * store has the data: at-least-once, and the store's watermark makes replays idempotent).
- * Like a Kafka consumer group member that owns all partitions.
+ * The indexer: for every partition of the ingest topic, fetch records from the queue and process
+ * them in the worker pool; one writer stores the results and then commits the queue offsets
+ * (only after the store has the data: at-least-once, and the store's per-partition watermark
+ * makes replays idempotent). Like a Kafka consumer group member that owns all partitions.
+ *
+ * Group commit: the writer takes every processed batch that is ready (in offset order per
+ * partition) and writes them in one store transaction. At low load that is one batch, written
+ * at once; under load batches pile up while a write runs and the next write takes them all,
+ * which amortises the per-transaction cost (and lets DuckDB write large appends compressed).
  */
+import { type EventBatch, mergeBatches } from '../core/event-batch.ts';
 import type { Queue } from '../queue/queue.ts';
 import type { Store } from '../store/store.ts';
 import type { WorkerPool } from './pool.ts';
@@ -16,7 +22,12 @@ export interface IndexerOptions {
   store: Store;
   pool: WorkerPool;
   topic: string;
+  /** Bytes per queue fetch (one worker job). */
   maxBytesPerFetch?: number;
+  /** Processed batches waiting per partition before fetching pauses (bounds memory). */
+  maxInflightPerPartition?: number;
+  /** Most rows in one store transaction. */
+  maxRowsPerWrite?: number;
   logger: { error: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
 }
 
@@ -24,24 +35,55 @@ export interface IndexerStats {
   indexed: number;
   skipped: number;
   batches: number;
+  writes: number;
   errors: number;
   dropped: Record<string, number>;
   pipelineErrors: Record<string, number>;
 }
 
+interface Inflight {
+  partition: number;
+  /** Offset after the last record of the batch. */
+  next: number;
+  records: number;
+  result: WorkerResult | null;
+  error: unknown;
+  promise: Promise<void>;
+}
+
 export class Indexer {
-  private readonly o: IndexerOptions;
+  private readonly o: Required<Omit<IndexerOptions, 'logger'>> & Pick<IndexerOptions, 'logger'>;
   private running = false;
   private loops: Promise<void>[] = [];
-  /** Serialises store writes: the store has a single writer. */
-  private writeChain: Promise<unknown> = Promise.resolve();
+  private writerLoop: Promise<void> | null = null;
   private readonly listeners = new Set<() => void>();
-  readonly stats: IndexerStats = { indexed: 0, skipped: 0, batches: 0, errors: 0, dropped: {}, pipelineErrors: {} };
-  /** Next offset to fetch per partition. */
+  readonly stats: IndexerStats = {
+    indexed: 0,
+    skipped: 0,
+    batches: 0,
+    writes: 0,
+    errors: 0,
+    dropped: {},
+    pipelineErrors: {},
+  };
+  /** Next offset to store (committed position) per partition. */
   private readonly positions = new Map<number, number>();
+  /** Next offset to fetch per partition. */
+  private readonly fetchPos = new Map<number, number>();
+  /** Batches fetched and being processed or waiting to be written, per partition, in order. */
+  private readonly fifo = new Map<number, Inflight[]>();
+  /** Bumped when a partition's FIFO is reset, so a fetch that was in flight is discarded. */
+  private readonly generation = new Map<number, number>();
+  private wakeWriter: (() => void) | null = null;
+  private wakeFetchers: Array<() => void> = [];
 
   constructor(o: IndexerOptions) {
-    this.o = o;
+    this.o = {
+      maxBytesPerFetch: 4 * 1024 * 1024,
+      maxInflightPerPartition: 3,
+      maxRowsPerWrite: 65_536,
+      ...o,
+    };
   }
 
   async start(): Promise<void> {
@@ -50,12 +92,16 @@ export class Indexer {
     for (let p = 0; p < n; p++) {
       const committed = await this.o.queue.committed(INDEXER_GROUP, this.o.topic, p);
       const stored = this.o.store.nextOffset(this.o.topic, p);
-      this.positions.set(p, Math.max(committed, stored));
-      this.loops.push(this.loop(p));
+      const pos = Math.max(committed, stored);
+      this.positions.set(p, pos);
+      this.fetchPos.set(p, pos);
+      this.fifo.set(p, []);
+      this.loops.push(this.fetchLoop(p));
     }
+    this.writerLoop = this.writeLoop();
   }
 
-  /** Calls `fn` after each batch is stored (for live tail and "searchable" waits). */
+  /** Calls `fn` after each write to the store (for live tail and "searchable" waits). */
   onStored(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
@@ -73,60 +119,127 @@ export class Indexer {
     return { total, partitions: out };
   }
 
-  private async loop(partition: number): Promise<void> {
+  private wake(): void {
+    const w = this.wakeWriter;
+    this.wakeWriter = null;
+    w?.();
+  }
+
+  private async fetchLoop(partition: number): Promise<void> {
     const { queue, pool, topic } = this.o;
-    let backoff = 100;
-    // Pipeline depth 2: the next batch is processed while the current one is written.
-    let inflight: { result: Promise<WorkerResult>; next: number } | null = null;
+    const fifo = this.fifo.get(partition)!;
     while (this.running) {
+      if (fifo.length >= this.o.maxInflightPerPartition) {
+        await new Promise<void>((r) => this.wakeFetchers.push(r));
+        continue;
+      }
+      let msgs: Awaited<ReturnType<Queue['fetch']>>;
+      const gen = this.generation.get(partition) ?? 0;
       try {
-        if (inflight === null) {
-          const offset = this.positions.get(partition)!;
-          const msgs = await queue.fetch(topic, partition, offset, {
-            maxBytes: this.o.maxBytesPerFetch ?? 4 * 1024 * 1024,
-            maxWaitMs: 250,
-          });
-          if (msgs.length === 0) continue;
-          inflight = { result: pool.process(partition, msgs), next: msgs[msgs.length - 1].offset + 1 };
-        }
-        const cur = inflight;
-        // Prefetch and start processing the following batch.
-        const following = queue.fetch(topic, partition, cur.next, {
-          maxBytes: this.o.maxBytesPerFetch ?? 4 * 1024 * 1024,
-          maxWaitMs: 0,
+        msgs = await queue.fetch(topic, partition, this.fetchPos.get(partition)!, {
+          maxBytes: this.o.maxBytesPerFetch,
+          maxWaitMs: 250,
         });
-        const res = await cur.result;
-        const msgs2 = await following;
-        inflight =
-          msgs2.length > 0
-            ? { result: pool.process(partition, msgs2), next: msgs2[msgs2.length - 1].offset + 1 }
-            : null;
-        await this.storeBatch(partition, res, cur.next);
-        backoff = 100;
       } catch (err) {
         this.stats.errors++;
-        inflight = null;
-        this.o.logger.error({ err: String((err as Error)?.stack ?? err), partition }, 'indexing failed; retrying');
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 10_000);
+        this.o.logger.error({ err: String(err), partition }, 'queue fetch failed; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
       }
+      if (msgs.length === 0 || !this.running || gen !== (this.generation.get(partition) ?? 0)) continue;
+      const next = msgs[msgs.length - 1].offset + 1;
+      this.fetchPos.set(partition, next);
+      const item: Inflight = { partition, next, records: msgs.length, result: null, error: null, promise: Promise.resolve() };
+      item.promise = pool.process(partition, msgs).then(
+        (r) => {
+          item.result = r;
+          this.wake();
+        },
+        (err) => {
+          item.error = err;
+          this.wake();
+        },
+      );
+      fifo.push(item);
     }
   }
 
-  private async storeBatch(partition: number, res: WorkerResult, next: number): Promise<void> {
+  /** Takes the processed batches at the head of every partition's FIFO, up to the row cap. */
+  private takeReady(): Inflight[] {
+    const taken: Inflight[] = [];
+    let rows = 0;
+    for (const [partition, fifo] of this.fifo) {
+      while (fifo.length > 0 && (fifo[0].result !== null || fifo[0].error !== null)) {
+        const head = fifo[0];
+        if (head.error !== null) {
+          // A worker failed on this batch: log, drop what was fetched after it and refetch.
+          this.stats.errors++;
+          this.o.logger.error({ err: String((head.error as Error)?.stack ?? head.error), partition }, 'processing failed; refetching');
+          fifo.length = 0;
+          this.generation.set(partition, (this.generation.get(partition) ?? 0) + 1);
+          this.fetchPos.set(partition, this.positions.get(partition)!);
+          break;
+        }
+        if (taken.length > 0 && rows + head.result!.batch.n > this.o.maxRowsPerWrite) return taken;
+        rows += head.result!.batch.n;
+        taken.push(fifo.shift()!);
+      }
+    }
+    return taken;
+  }
+
+  private async writeLoop(): Promise<void> {
     const { queue, store, topic } = this.o;
-    const write = this.writeChain.then(() => store.write(topic, res.batch));
-    this.writeChain = write.catch(() => undefined);
-    const r = await write;
-    await queue.commit(INDEXER_GROUP, topic, partition, next);
-    this.positions.set(partition, next);
-    this.stats.indexed += r.written;
-    this.stats.skipped += r.skipped;
-    this.stats.batches++;
-    for (const k in res.stats.dropped) this.stats.dropped[k] = (this.stats.dropped[k] ?? 0) + res.stats.dropped[k];
-    for (const k in res.stats.errors)
-      this.stats.pipelineErrors[k] = (this.stats.pipelineErrors[k] ?? 0) + res.stats.errors[k];
-    for (const fn of this.listeners) fn();
+    let backoff = 100;
+    while (this.running) {
+      const items = this.takeReady();
+      if (items.length === 0) {
+        await new Promise<void>((r) => {
+          this.wakeWriter = r;
+          setTimeout(r, 250);
+        });
+        continue;
+      }
+      const fetchers = this.wakeFetchers;
+      this.wakeFetchers = [];
+      for (const f of fetchers) f();
+      const batches: EventBatch[] = items.map((i) => i.result!.batch);
+      const merged = mergeBatches(batches);
+      for (;;) {
+        try {
+          const r = await store.write(topic, merged);
+          this.stats.indexed += r.written;
+          this.stats.skipped += r.skipped;
+          this.stats.writes++;
+          break;
+        } catch (err) {
+          this.stats.errors++;
+          this.o.logger.error({ err: String((err as Error)?.stack ?? err) }, 'store write failed; retrying');
+          await new Promise((res) => setTimeout(res, backoff));
+          backoff = Math.min(backoff * 2, 10_000);
+          if (!this.running) return;
+        }
+      }
+      backoff = 100;
+      const nextByPartition = new Map<number, number>();
+      for (const it of items) {
+        nextByPartition.set(it.partition, Math.max(nextByPartition.get(it.partition) ?? 0, it.next));
+        this.stats.batches++;
+        const st = it.result!.stats;
+        for (const k in st.dropped) this.stats.dropped[k] = (this.stats.dropped[k] ?? 0) + st.dropped[k];
+        for (const k in st.errors) this.stats.pipelineErrors[k] = (this.stats.pipelineErrors[k] ?? 0) + st.errors[k];
+      }
+      for (const [partition, next] of nextByPartition) {
+        try {
+          await queue.commit(INDEXER_GROUP, topic, partition, next);
+        } catch (err) {
+          // The store has the rows (its watermark): a lost commit only means a replay that is skipped.
+          this.o.logger.warn({ err: String(err), partition }, 'queue commit failed');
+        }
+        this.positions.set(partition, next);
+      }
+      for (const fn of this.listeners) fn();
+    }
   }
 
   /** Waits until everything in the queue is stored, or the timeout passes; true when caught up. */
@@ -141,7 +254,10 @@ export class Indexer {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.wake();
+    for (const f of this.wakeFetchers) f();
+    this.wakeFetchers = [];
     await Promise.allSettled(this.loops);
-    await this.writeChain;
+    await this.writerLoop;
   }
 }
