@@ -50,7 +50,20 @@ function fmt(n: number, d = 1): string {
 async function startServer(): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(
     process.execPath,
-    [path.join(ROOT, 'bin', 'logwarden.js'), 'start', '--data-dir', dataDir, '--http', '127.0.0.1:0', '--syslog-udp', 'off', '--syslog-tcp', 'off', '--log-format', 'json'],
+    [
+      path.join(ROOT, 'bin', 'logwarden.js'),
+      'start',
+      '--data-dir',
+      dataDir,
+      '--http',
+      '127.0.0.1:0',
+      '--syslog-udp',
+      'off',
+      '--syslog-tcp',
+      'off',
+      '--log-format',
+      'json',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -127,14 +140,17 @@ async function ingestFile(url: string, concurrency: number, pid: number) {
           continue;
         }
         const j = (await res.json()) as { accepted: number; rejected: number };
-        if (res.status !== 200 || j.rejected > 0) throw new Error(`ingest failed: ${res.status} ${JSON.stringify(j)}`);
+        if (res.status !== 200 || j.rejected > 0)
+          throw new Error(`ingest failed: ${res.status} ${JSON.stringify(j)}`);
         accepted += j.accepted;
         break;
       }
       const now = performance.now();
       if (now - lastReport > 5000) {
         lastReport = now;
-        log(`ingest: ${fmt((pos / size) * 100)}% ${fmt(accepted / ((now - t0) / 1000), 0)} ev/s acknowledged, rss ${fmt(peakRss / 2 ** 20, 0)} MiB`);
+        log(
+          `ingest: ${fmt((pos / size) * 100)}% ${fmt(accepted / ((now - t0) / 1000), 0)} ev/s acknowledged, rss ${fmt(peakRss / 2 ** 20, 0)} MiB`,
+        );
       }
     }
   };
@@ -165,9 +181,13 @@ async function timeQuery(label: string, urlPath: string, check: (j: Record<strin
 async function main() {
   if (!fs.existsSync(file)) {
     log(`generating ${fmt(N, 0)} events (seed ${SEED}) into ${file}`);
-    execFileSync(process.execPath, [path.join(ROOT, 'bench', 'generate.ts'), '--events', String(N), '--seed', String(SEED), '--out', file], {
-      stdio: 'inherit',
-    });
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'bench', 'generate.ts'), '--events', String(N), '--seed', String(SEED), '--out', file],
+      {
+        stdio: 'inherit',
+      },
+    );
   }
   fs.rmSync(dataDir, { recursive: true, force: true });
   const { url, proc } = await startServer();
@@ -186,9 +206,21 @@ async function main() {
   const total = (j: Record<string, unknown>) => `total ${fmt(Number(j.total), 0)}`;
   const queries = [
     await timeQuery(`needle: request_id:${needle} (one event, all data)`, q(`request_id:${needle}`), total),
-    await timeQuery(`needle as a bare word in message (not present): ${needle}`, q(needle, { limit: '0' }), total),
-    await timeQuery(`phrase count: "${KNOWN_TERMS.phrase}"`, q(`"${KNOWN_TERMS.phrase}"`, { limit: '0' }), total),
-    await timeQuery('error + word + 1 h window, newest 100', q('level:error exception', { start: hourStart, end: hourEnd, limit: '100' }), total),
+    await timeQuery(
+      `needle as a bare word in message (not present): ${needle}`,
+      q(needle, { limit: '0' }),
+      total,
+    ),
+    await timeQuery(
+      `phrase count: "${KNOWN_TERMS.phrase}"`,
+      q(`"${KNOWN_TERMS.phrase}"`, { limit: '0' }),
+      total,
+    ),
+    await timeQuery(
+      'error + word + 1 h window, newest 100',
+      q('level:error exception', { start: hourStart, end: hourEnd, limit: '100' }),
+      total,
+    ),
     await timeQuery(
       'count by level per 5 min over 24 h',
       `${url}/api/v1/histogram?${new URLSearchParams({ q: '*', start: new Date(dayStart).toISOString(), end: dayEnd, step: '5m', by: 'level' })}`,
@@ -202,7 +234,9 @@ async function main() {
     await timeQuery(`Korean word: ${KNOWN_TERMS.korean}`, q(KNOWN_TERMS.korean, { limit: '0' }), total),
     await timeQuery(`IP: ${KNOWN_TERMS.ip}`, q(KNOWN_TERMS.ip, { limit: '100' }), total),
   ];
-  const stats = (await (await fetch(`${url}/api/v1/stats`)).json()) as { store: { rows: number; blocks: number } };
+  const stats = (await (await fetch(`${url}/api/v1/stats`)).json()) as {
+    store: { rows: number; blocks: number };
+  };
   const rssEnd = rssOf(proc.pid!);
   // Graceful stop (checkpoint), then measure the disk.
   proc.kill('SIGTERM');
@@ -217,14 +251,24 @@ async function main() {
   const ratio = (a: number, b: number) => `${fmt(a / b, 2)}x`;
   const lines: string[] = [];
   const date = new Date().toISOString().slice(0, 10);
-  lines.push(`Run ${date}: ${fmt(N, 0)} events (seed ${SEED}), ${fmt(ing.size / 1e6, 0)} MB NDJSON, Node ${process.version}, ${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} cores.`);
+  lines.push(
+    `Run ${date}: ${fmt(N, 0)} events (seed ${SEED}), ${fmt(ing.size / 1e6, 0)} MB NDJSON, Node ${process.version}, ${fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} cores.`,
+  );
   lines.push('');
   lines.push('| ingest (HTTP NDJSON, 4 clients) | figure | target |');
   lines.push('|---|---|---|');
-  lines.push(`| acknowledged (durable in the queue) | ${fmt(ing.accepted / ing.ackSecs, 0)} ev/s, ${fmt(ing.size / 1e6 / ing.ackSecs)} MB/s | |`);
-  lines.push(`| durable and searchable (end to end) | ${fmt(ing.accepted / ing.searchableSecs, 0)} ev/s, ${fmt(ing.size / 1e6 / ing.searchableSecs)} MB/s | >= 100,000 ev/s |`);
-  lines.push(`| store on disk vs raw NDJSON | ${fmt(storeBytes / 1e6, 0)} MB = ${fmt(storeBytes / ing.size, 3)}x (queue left: ${fmt(queueBytes / 1e6, 0)} MB) | <= 0.3x |`);
-  lines.push(`| peak RSS while ingesting | ${fmt(ing.peakRss / 2 ** 20, 0)} MiB (after queries: ${fmt(rssEnd.rss / 2 ** 20, 0)} MiB) | <= 1 GiB |`);
+  lines.push(
+    `| acknowledged (durable in the queue) | ${fmt(ing.accepted / ing.ackSecs, 0)} ev/s, ${fmt(ing.size / 1e6 / ing.ackSecs)} MB/s | |`,
+  );
+  lines.push(
+    `| durable and searchable (end to end) | ${fmt(ing.accepted / ing.searchableSecs, 0)} ev/s, ${fmt(ing.size / 1e6 / ing.searchableSecs)} MB/s | >= 100,000 ev/s |`,
+  );
+  lines.push(
+    `| store on disk vs raw NDJSON | ${fmt(storeBytes / 1e6, 0)} MB = ${fmt(storeBytes / ing.size, 3)}x (queue left: ${fmt(queueBytes / 1e6, 0)} MB) | <= 0.3x |`,
+  );
+  lines.push(
+    `| peak RSS while ingesting | ${fmt(ing.peakRss / 2 ** 20, 0)} MiB (after queries: ${fmt(rssEnd.rss / 2 ** 20, 0)} MiB) | <= 1 GiB |`,
+  );
   lines.push(`| skip-index blocks | ${fmt(stats.store.blocks, 0)} for ${fmt(stats.store.rows, 0)} rows | |`);
   lines.push('');
   lines.push('| search (median of runs, HTTP round trip) | logwarden | result | grep -c floor | ratio |');
@@ -245,7 +289,9 @@ async function main() {
   process.stdout.write(`${table}\n`);
   if (!values['no-write']) {
     const doc = path.join(ROOT, 'docs', 'benchmarks.md');
-    const text = fs.existsSync(doc) ? fs.readFileSync(doc, 'utf8') : '<!-- BENCH:START -->\n<!-- BENCH:END -->\n';
+    const text = fs.existsSync(doc)
+      ? fs.readFileSync(doc, 'utf8')
+      : '<!-- BENCH:START -->\n<!-- BENCH:END -->\n';
     const start = text.indexOf('<!-- BENCH:START -->');
     const end = text.indexOf('<!-- BENCH:END -->');
     if (start >= 0 && end > start) {

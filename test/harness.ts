@@ -157,7 +157,12 @@ export async function search(
   q: string,
   params: Record<string, string | number> = {},
 ): Promise<{ status: number; body: SearchAnswer & Record<string, unknown> }> {
-  const qs = new URLSearchParams({ q, start: '0', limit: '1000', ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) });
+  const qs = new URLSearchParams({
+    q,
+    start: '0',
+    limit: '1000',
+    ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])),
+  });
   const res = await fetch(`${url}/api/v1/search?${qs}`);
   return { status: res.status, body: (await res.json()) as SearchAnswer & Record<string, unknown> };
 }

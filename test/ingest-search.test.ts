@@ -53,10 +53,14 @@ describe('ingest', () => {
     });
     assert.equal(one.status, 200);
     assert.equal(one.body.accepted, 1);
-    const arr = await ingest(srv.url, JSON.stringify([{ message: 'a1', k: 'j2' }, 5, { message: 'a2', k: 'j2' }]), {
-      contentType: 'application/json',
-      stream: 'js',
-    });
+    const arr = await ingest(
+      srv.url,
+      JSON.stringify([{ message: 'a1', k: 'j2' }, 5, { message: 'a2', k: 'j2' }]),
+      {
+        contentType: 'application/json',
+        stream: 'js',
+      },
+    );
     assert.equal(arr.body.accepted, 2);
     assert.equal(arr.body.rejected, 1);
     await waitIndexed(srv.url);
@@ -98,7 +102,9 @@ describe('ingest', () => {
     ['zstd', zlib.zstdCompressSync],
   ] as const) {
     test(`Content-Encoding: ${enc}`, async () => {
-      const body = Array.from({ length: 50 }, (_, i) => JSON.stringify({ message: `compressed ${enc} ${i}` })).join('\n');
+      const body = Array.from({ length: 50 }, (_, i) =>
+        JSON.stringify({ message: `compressed ${enc} ${i}` }),
+      ).join('\n');
       const r = await ingest(srv.url, fn(Buffer.from(body)), { encoding: enc, stream: `enc-${enc}` });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.equal(r.body.accepted, 50);
@@ -146,12 +152,54 @@ describe('ingest', () => {
 describe('search', () => {
   before(async () => {
     const events = [
-      { '@timestamp': '2026-11-21T10:00:00Z', message: 'Failed password for invalid user admin from 173.234.31.186 port 22 ssh2', level: 'warn', host: 'bastion', service: 'sshd' },
-      { '@timestamp': '2026-11-21T10:00:01Z', message: 'Accepted password for deploy from 10.0.0.5 port 22 ssh2', level: 'info', host: 'bastion', service: 'sshd' },
-      { '@timestamp': '2026-11-21T10:00:02Z', message: '결제를 요청했습니다 주문번호 12345', level: 'info', host: 'web-1', service: 'payment-api', order: { amount: 12000 } },
-      { '@timestamp': '2026-11-21T10:00:03Z', message: 'GET /api/v1/orders 500 took 123ms', level: 'error', host: 'web-2', service: 'payment-api', http: { status: 500, method: 'GET' }, duration_ms: 123.5 },
-      { '@timestamp': '2026-11-21T10:00:04Z', message: 'GET /api/v1/orders 200 took 12ms', level: 'info', host: 'web-2', service: 'payment-api', http: { status: 200, method: 'GET' }, duration_ms: 12 },
-      { '@timestamp': '2026-11-21T10:00:05Z', message: 'ERROR errors everywhere: terror', level: 'debug', host: 'web-3', service: 'other', trace_id: 'abc123' },
+      {
+        '@timestamp': '2026-11-21T10:00:00Z',
+        message: 'Failed password for invalid user admin from 173.234.31.186 port 22 ssh2',
+        level: 'warn',
+        host: 'bastion',
+        service: 'sshd',
+      },
+      {
+        '@timestamp': '2026-11-21T10:00:01Z',
+        message: 'Accepted password for deploy from 10.0.0.5 port 22 ssh2',
+        level: 'info',
+        host: 'bastion',
+        service: 'sshd',
+      },
+      {
+        '@timestamp': '2026-11-21T10:00:02Z',
+        message: '결제를 요청했습니다 주문번호 12345',
+        level: 'info',
+        host: 'web-1',
+        service: 'payment-api',
+        order: { amount: 12000 },
+      },
+      {
+        '@timestamp': '2026-11-21T10:00:03Z',
+        message: 'GET /api/v1/orders 500 took 123ms',
+        level: 'error',
+        host: 'web-2',
+        service: 'payment-api',
+        http: { status: 500, method: 'GET' },
+        duration_ms: 123.5,
+      },
+      {
+        '@timestamp': '2026-11-21T10:00:04Z',
+        message: 'GET /api/v1/orders 200 took 12ms',
+        level: 'info',
+        host: 'web-2',
+        service: 'payment-api',
+        http: { status: 200, method: 'GET' },
+        duration_ms: 12,
+      },
+      {
+        '@timestamp': '2026-11-21T10:00:05Z',
+        message: 'ERROR errors everywhere: terror',
+        level: 'debug',
+        host: 'web-3',
+        service: 'other',
+        trace_id: 'abc123',
+      },
       { ts: 1795255206, message: 'epoch seconds event', host: 'web-3', service: 'other', active: true },
     ];
     const r = await ingest(srv.url, events.map((e) => JSON.stringify(e)).join('\n'), { stream: 'q' });
@@ -219,7 +267,10 @@ describe('search', () => {
   });
 
   test('time range parameters: RFC 3339 and epoch ms', async () => {
-    const r = await search(srv.url, 'stream:q', { start: '2026-11-21T10:00:02Z', end: String(Date.parse('2026-11-21T10:00:04Z')) });
+    const r = await search(srv.url, 'stream:q', {
+      start: '2026-11-21T10:00:02Z',
+      end: String(Date.parse('2026-11-21T10:00:04Z')),
+    });
     assert.equal(r.body.total, 2);
     const none = await search(srv.url, 'stream:q', { start: '-15m' });
     assert.equal(none.body.total, 0, 'default-like recent range excludes 2026-11-21 events');
@@ -274,14 +325,20 @@ describe('histogram and field values', () => {
 
   test('top values of a field with counts and percentages', async () => {
     const res = await fetch(`${srv.url}/api/v1/fields/service/values?q=stream:q&start=0&limit=2`);
-    const j = (await res.json()) as { total: number; values: Array<{ value: string; count: number; percent: number }> };
+    const j = (await res.json()) as {
+      total: number;
+      values: Array<{ value: string; count: number; percent: number }>;
+    };
     assert.equal(j.total, 7);
     assert.deepEqual(j.values[0], { value: 'payment-api', count: 3, percent: 42.86 });
     assert.equal(j.values.length, 2);
     const st = await fetch(`${srv.url}/api/v1/fields/http.status/values?q=stream:q&start=0`);
     const sj = (await st.json()) as { values: Array<{ value: unknown; count: number }> };
     assert.deepEqual(
-      sj.values.filter((v) => v.value !== null).map((v) => v.value).sort(),
+      sj.values
+        .filter((v) => v.value !== null)
+        .map((v) => v.value)
+        .sort(),
       [200, 500],
     );
   });

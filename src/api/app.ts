@@ -106,7 +106,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     reply.code(500).send({ error: 'internal error; see the server log', code: 'LW_ERR_INTERNAL' });
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send(new LwError('LW_ERR_NOT_FOUND', [`${req.method} ${req.url.split('?')[0]}`]).toJSON());
+    reply
+      .code(404)
+      .send(new LwError('LW_ERR_NOT_FOUND', [`${req.method} ${req.url.split('?')[0]}`]).toJSON());
   });
 
   registerIngest(app, {
@@ -179,16 +181,29 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         name: 'logwarden_queue_lag_records',
         help: 'Records in the queue not yet stored, per partition.',
         type: 'gauge',
-        values: lag.partitions.map((p) => ({ labels: { partition: p.partition }, value: p.end - p.position })),
+        values: lag.partitions.map((p) => ({
+          labels: { partition: p.partition },
+          value: p.end - p.position,
+        })),
       },
-      { name: 'logwarden_store_rows', help: 'Rows in the store.', type: 'gauge', values: [{ value: st.rows }] },
+      {
+        name: 'logwarden_store_rows',
+        help: 'Rows in the store.',
+        type: 'gauge',
+        values: [{ value: st.rows }],
+      },
       {
         name: 'logwarden_store_bytes',
         help: 'Bytes of the store on disk.',
         type: 'gauge',
         values: [{ value: st.bytesOnDisk }],
       },
-      { name: 'logwarden_searches_total', help: 'Searches run.', type: 'counter', values: [{ value: counters.api.searches }] },
+      {
+        name: 'logwarden_searches_total',
+        help: 'Searches run.',
+        type: 'counter',
+        values: [{ value: counters.api.searches }],
+      },
     ]);
   });
 
@@ -233,7 +248,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
           counters.syslog.accepted += msgs.length;
           return;
         } catch (err) {
-          const full = err instanceof LwError && (err.code === 'LW_ERR_QUEUE_FULL' || err.code === 'LW_ERR_DISK_FULL');
+          const full =
+            err instanceof LwError && (err.code === 'LW_ERR_QUEUE_FULL' || err.code === 'LW_ERR_DISK_FULL');
           if (!full || lines[0]?.transport === 'udp' || shuttingDown || attempt > 600) {
             counters.syslog.dropped += msgs.length;
             logger.warn({ err: String(err), lines: msgs.length }, 'syslog lines dropped');
@@ -265,7 +281,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       await syslog.close();
       await app.close();
       const drained = await indexer.drain(30_000);
-      if (!drained) logger.warn({ lag: indexer.lag().total }, 'queue not fully drained; the rest is indexed at next start');
+      if (!drained)
+        logger.warn(
+          { lag: indexer.lag().total },
+          'queue not fully drained; the rest is indexed at next start',
+        );
       await indexer.stop();
       await pool.close();
       await store.close();

@@ -39,11 +39,25 @@ function prettyStream(out: NodeJS.WritableStream): Writable {
   });
 }
 
-export function createLogger(level: string, format: 'pretty' | 'json', dest: NodeJS.WritableStream = process.stderr): Logger {
+export function createLogger(
+  level: string,
+  format: 'pretty' | 'json',
+  dest: NodeJS.WritableStream = process.stderr,
+): Logger {
   const opts = {
     level,
     redact: {
-      paths: ['authorization', 'cookie', 'password', 'token', '*.authorization', '*.password', '*.token', 'req.headers.authorization', 'req.headers.cookie'],
+      paths: [
+        'authorization',
+        'cookie',
+        'password',
+        'token',
+        '*.authorization',
+        '*.password',
+        '*.token',
+        'req.headers.authorization',
+        'req.headers.cookie',
+      ],
       censor: '[redacted]',
     },
   };

@@ -33,7 +33,8 @@ export function resolveQuery(params: Record<string, unknown>, now: number): Reso
   let qs = start;
   let qe = end;
   if (parsed.timeRange) {
-    if (parsed.timeRange.start !== null) qs = qs === null ? parsed.timeRange.start : Math.max(qs, parsed.timeRange.start);
+    if (parsed.timeRange.start !== null)
+      qs = qs === null ? parsed.timeRange.start : Math.max(qs, parsed.timeRange.start);
     if (parsed.timeRange.end !== null) {
       const e = parsed.timeRange.end + 1;
       qe = qe === null ? e : Math.min(qe, e);
@@ -42,7 +43,9 @@ export function resolveQuery(params: Record<string, unknown>, now: number): Reso
   return { filter: parsed.filter, start: qs, end: qe };
 }
 
-const NICE_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800];
+const NICE_STEPS_S = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 604800,
+];
 
 /** A step giving about `buckets` buckets over the range, rounded to a familiar size. */
 export function autoStepUs(start: number | null, end: number | null, nowUs: number, buckets = 100): number {
@@ -66,7 +69,8 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
       }
     }
     const order = params.order === undefined || params.order === '' ? 'desc' : String(params.order);
-    if (order !== 'desc' && order !== 'asc') throw new LwError('LW_ERR_BAD_PARAM', ['order', 'expected desc or asc']);
+    if (order !== 'desc' && order !== 'asc')
+      throw new LwError('LW_ERR_BAD_PARAM', ['order', 'expected desc or asc']);
     deps.counters.searches++;
     const res = await deps.store.search({ filter: r.filter, start: r.start, end: r.end, limit, order });
     return {
@@ -87,7 +91,8 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
     let step: number;
     if (params.step !== undefined && params.step !== '') {
       const d = parseDuration(String(params.step));
-      if (d === null || d <= 0) throw new LwError('LW_ERR_BAD_PARAM', ['step', 'expected a duration such as 1m, 5m, 1h']);
+      if (d === null || d <= 0)
+        throw new LwError('LW_ERR_BAD_PARAM', ['step', 'expected a duration such as 1m, 5m, 1h']);
       step = d;
     } else step = autoStepUs(r.start, r.end, now * 1000);
     const by = params.by === undefined || params.by === '' ? null : String(params.by);
@@ -109,7 +114,11 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
       step_ms: step / 1000,
       start: new Date(first / 1000).toISOString(),
       buckets: Math.max(n, 0),
-      series: [...series.values()].map((s) => ({ value: s.value, counts: s.counts, total: s.counts.reduce((a, b) => a + b, 0) })),
+      series: [...series.values()].map((s) => ({
+        value: s.value,
+        counts: s.counts,
+        total: s.counts.reduce((a, b) => a + b, 0),
+      })),
       took_ms: Math.round((performance.now() - t0) * 100) / 100,
     };
   });

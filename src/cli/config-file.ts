@@ -1,41 +1,76 @@
 /**
  * Loads the YAML config file and merges command-line flags over it; validation errors name the
- * key and the file (and the line, for YAML syntax errors).
+ * key and where it came from: the file (with line:col for YAML syntax errors) or the command line.
  */
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { type Config, validateConfig } from '../core/config.ts';
 import { LwError } from '../core/errors.ts';
 
+/**
+ * The `logwarden start` flags that set a config key: flag name -> dotted key. For the syslog
+ * addresses, the value `off` means null (disabled). docs/configuration.md lists them per key.
+ */
+export const START_FLAGS = {
+  'data-dir': 'dataDir',
+  http: 'http.listen',
+  'syslog-udp': 'syslog.udp',
+  'syslog-tcp': 'syslog.tcp',
+  'log-level': 'log.level',
+  'log-format': 'log.format',
+} as const;
+
+/** Flags whose value `off` disables the listener (config value null). */
+const OFF_FLAGS = new Set<string>(['syslog-udp', 'syslog-tcp']);
+
+/** Turns parsed `start` flags into dotted-key overrides for `loadConfig` (`off` -> null). */
+export function flagOverrides(values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [flag, key] of Object.entries(START_FLAGS)) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    out[key] = OFF_FLAGS.has(flag) && v === 'off' ? null : v;
+  }
+  return out;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
+    throw new LwError('LW_ERR_CONFIG', [`cannot read config file ${file}: ${why}`]);
+  }
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e.linePos?.[0];
+    throw new LwError('LW_ERR_CONFIG', [`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`]);
+  }
+  const v = doc.toJS();
+  if (v === null || v === undefined) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    throw new LwError('LW_ERR_CONFIG', [`${file}: expected a mapping at the top level`]);
+  }
+  return v as Record<string, unknown>;
+}
+
+/**
+ * Reads `file` (if given), applies `overrides` (dotted key -> value; undefined is ignored) and
+ * validates. The file is validated on its own first, so an error names the file when the file
+ * is wrong and "the command line" when a flag is.
+ */
 export function loadConfig(file: string | undefined, overrides: Record<string, unknown>): Config {
-  let raw: Record<string, unknown> = {};
-  const source = file ?? 'the command line';
+  const raw = file ? readConfigFile(file) : {};
+  const flags = Object.entries(overrides).filter(([, v]) => v !== undefined);
   if (file) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new LwError('LW_ERR_CONFIG', [`cannot read config file ${file}: ${(err as Error).message}`]);
-    }
-    const doc = YAML.parseDocument(text, { prettyErrors: true });
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0];
-      const pos = e.linePos?.[0];
-      throw new LwError('LW_ERR_CONFIG', [
-        `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`,
-      ]);
-    }
-    const v = doc.toJS();
-    if (v !== null && v !== undefined) {
-      if (typeof v !== 'object' || Array.isArray(v)) {
-        throw new LwError('LW_ERR_CONFIG', [`${file}: expected a mapping at the top level`]);
-      }
-      raw = v as Record<string, unknown>;
-    }
+    const fromFile = validateConfig(raw, file);
+    if (flags.length === 0) return fromFile;
   }
   const merged = structuredClone(raw);
-  for (const [dotted, value] of Object.entries(overrides)) {
-    if (value === undefined) continue;
+  for (const [dotted, value] of flags) {
     const keys = dotted.split('.');
     let o = merged as Record<string, unknown>;
     for (const k of keys.slice(0, -1)) {
@@ -44,5 +79,5 @@ export function loadConfig(file: string | undefined, overrides: Record<string, u
     }
     o[keys[keys.length - 1]] = value;
   }
-  return validateConfig(merged, source);
+  return validateConfig(merged, 'the command line');
 }

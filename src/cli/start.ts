@@ -1,36 +1,37 @@
 /** `logwarden start`: runs the server with embedded defaults (or a config file). */
 import { parseArgs } from 'node:util';
-import { startApp } from '../api/app.ts';
+import { type RunningApp, startApp } from '../api/app.ts';
 import { createLogger } from '../api/logger.ts';
-import { loadConfig } from './config-file.ts';
+import { flagOverrides, loadConfig, START_FLAGS } from './config-file.ts';
 
 export const START_HELP = `Usage: logwarden start [options]
 
 Starts logwarden: HTTP API on 127.0.0.1:4280, syslog on 127.0.0.1:5514 (UDP and TCP),
-data in ./data. Every option can also be set in a YAML config file (docs/configuration.md).
+data in ./data. Every option can also be set in a YAML config file (docs/configuration.md);
+flags override the file. An unknown key in the file is an error.
 
 Options:
   --config FILE          YAML config file
   --data-dir DIR         data directory (queue, store)
-  --http HOST:PORT       HTTP listen address
+  --http HOST:PORT       HTTP listen address (port 0: any free port)
   --syslog-udp HOST:PORT syslog UDP listen address ("off" disables)
   --syslog-tcp HOST:PORT syslog TCP listen address ("off" disables)
+  --log-level LEVEL      trace, debug, info (default), warn, error, fatal or silent
   --log-format FORMAT    pretty (default) or json
   -h, --help             this help
 
-Stops gracefully on SIGTERM or Ctrl-C: stops accepting, indexes what is queued, exits 0.
+Only loopback addresses (127.0.0.1, ::1, localhost) may be bound until authentication is
+configured. Stops gracefully on SIGTERM or Ctrl-C: stops accepting, indexes what is queued,
+exits 0; a second signal exits at once (what is queued is indexed at the next start).
 `;
 
 export async function startCommand(argv: string[]): Promise<number> {
+  const flagOptions = Object.fromEntries(Object.keys(START_FLAGS).map((f) => [f, { type: 'string' as const }]));
   const { values } = parseArgs({
     args: argv,
     options: {
       config: { type: 'string' },
-      'data-dir': { type: 'string' },
-      http: { type: 'string' },
-      'syslog-udp': { type: 'string' },
-      'syslog-tcp': { type: 'string' },
-      'log-format': { type: 'string' },
+      ...flagOptions,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -38,33 +39,47 @@ export async function startCommand(argv: string[]): Promise<number> {
     process.stdout.write(START_HELP);
     return 0;
   }
-  const off = (v: string | undefined) => (v === undefined ? undefined : v === 'off' ? null : v);
-  const config = loadConfig(values.config, {
-    dataDir: values['data-dir'],
-    'http.listen': values.http,
-    'syslog.udp': off(values['syslog-udp']),
-    'syslog.tcp': off(values['syslog-tcp']),
-    'log.format': values['log-format'],
-  });
+  const config = loadConfig(values.config as string | undefined, flagOverrides(values));
   const logger = createLogger(config.log.level, config.log.format);
-  const app = await startApp(config, logger);
-  process.stdout.write(`logwarden is running: ${app.httpUrl}  (Ctrl-C to stop)\n`);
-  await new Promise<void>((resolve) => {
-    let signals = 0;
-    const onSignal = (sig: string) => {
-      signals++;
-      if (signals > 1) {
-        logger.warn({ signal: sig }, 'second signal: exiting now');
-        process.exit(1);
-      }
-      logger.info({ signal: sig }, 'signal received');
-      app.stop().then(resolve, (err) => {
-        logger.error({ err: String(err) }, 'shutdown failed');
-        process.exit(1);
-      });
-    };
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
-    process.on('SIGINT', () => onSignal('SIGINT'));
+
+  // Signals are handled from here on, also while starting: a SIGTERM during start-up stops the
+  // server as soon as it is up, instead of killing it half-open.
+  let app: RunningApp | null = null;
+  let signalled: string | null = null;
+  let stopped: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
   });
+  const stop = () => {
+    app!.stop().then(stopped, (err) => {
+      logger.error({ err: String(err) }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  const onSignal = (sig: string) => {
+    if (signalled) {
+      logger.warn({ signal: sig }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = sig;
+    logger.info({ signal: sig }, 'signal received');
+    if (app) stop();
+  };
+  const onTerm = () => onSignal('SIGTERM');
+  const onInt = () => onSignal('SIGINT');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  try {
+    app = await startApp(config, logger);
+  } catch (err) {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    throw err;
+  }
+  process.stdout.write(`logwarden is running: ${app.httpUrl}  (Ctrl-C to stop)\n`);
+  if (signalled) stop();
+  await done;
+  process.off('SIGTERM', onTerm);
+  process.off('SIGINT', onInt);
   return 0;
 }

@@ -149,7 +149,14 @@ export class Indexer {
       if (msgs.length === 0 || !this.running || gen !== (this.generation.get(partition) ?? 0)) continue;
       const next = msgs[msgs.length - 1].offset + 1;
       this.fetchPos.set(partition, next);
-      const item: Inflight = { partition, next, records: msgs.length, result: null, error: null, promise: Promise.resolve() };
+      const item: Inflight = {
+        partition,
+        next,
+        records: msgs.length,
+        result: null,
+        error: null,
+        promise: Promise.resolve(),
+      };
       item.promise = pool.process(partition, msgs).then(
         (r) => {
           item.result = r;
@@ -174,7 +181,10 @@ export class Indexer {
         if (head.error !== null) {
           // A worker failed on this batch: log, drop what was fetched after it and refetch.
           this.stats.errors++;
-          this.o.logger.error({ err: String((head.error as Error)?.stack ?? head.error), partition }, 'processing failed; refetching');
+          this.o.logger.error(
+            { err: String((head.error as Error)?.stack ?? head.error), partition },
+            'processing failed; refetching',
+          );
           fifo.length = 0;
           this.generation.set(partition, (this.generation.get(partition) ?? 0) + 1);
           this.fetchPos.set(partition, this.positions.get(partition)!);
@@ -227,7 +237,8 @@ export class Indexer {
         this.stats.batches++;
         const st = it.result!.stats;
         for (const k in st.dropped) this.stats.dropped[k] = (this.stats.dropped[k] ?? 0) + st.dropped[k];
-        for (const k in st.errors) this.stats.pipelineErrors[k] = (this.stats.pipelineErrors[k] ?? 0) + st.errors[k];
+        for (const k in st.errors)
+          this.stats.pipelineErrors[k] = (this.stats.pipelineErrors[k] ?? 0) + st.errors[k];
       }
       for (const [partition, next] of nextByPartition) {
         try {

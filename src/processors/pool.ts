@@ -41,7 +41,8 @@ export class WorkerPool {
       slot.pending.clear();
     });
     worker.on('exit', (code) => {
-      for (const p of slot.pending.values()) p.reject(new Error(`processing worker exited with code ${code}`));
+      for (const p of slot.pending.values())
+        p.reject(new Error(`processing worker exited with code ${code}`));
       slot.pending.clear();
       if (!this.closed) {
         const i = this.slots.indexOf(slot);

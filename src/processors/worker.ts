@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { EventBatchBuilder } from '../core/event-batch.ts';
-import { Uint32Set } from '../store/duckdb/bloom.ts';
+import { Uint32Set } from '../core/uint32-set.ts';
 import { parseEnvelopeKey } from '../core/envelope.ts';
 import { toQpos } from '../core/ids.ts';
 import { eventHashes } from './event-tokens.ts';

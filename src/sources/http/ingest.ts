@@ -109,7 +109,11 @@ class IngestBatch {
   }
 
   body(): Record<string, unknown> {
-    const b: Record<string, unknown> = { accepted: this.accepted, rejected: this.rejected, errors: this.errors };
+    const b: Record<string, unknown> = {
+      accepted: this.accepted,
+      rejected: this.rejected,
+      errors: this.errors,
+    };
     if (this.moreErrors > 0) b.more_errors = this.moreErrors;
     return b;
   }
@@ -129,7 +133,8 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps
     ]);
   }
   const kind = bodyKind(req.headers['content-type']);
-  if (kind === null) throw new LwError('LW_ERR_UNSUPPORTED_MEDIA_TYPE', [JSON.stringify(req.headers['content-type'])]);
+  if (kind === null)
+    throw new LwError('LW_ERR_UNSUPPORTED_MEDIA_TYPE', [JSON.stringify(req.headers['content-type'])]);
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > deps.maxBodyBytes && !req.headers['content-encoding']) {
     throw new LwError('LW_ERR_BODY_TOO_LARGE', [deps.maxBodyBytes]);
@@ -209,8 +214,14 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps
     await batch.flush();
   } catch (err) {
     if (err instanceof LwError) failure = err;
-    else if ((err as NodeJS.ErrnoException).code?.startsWith?.('Z_') || /incorrect header|invalid|unexpected end/i.test(String(err))) {
-      failure = new LwError('LW_ERR_BAD_ENCODING', [String(req.headers['content-encoding']), (err as Error).message]);
+    else if (
+      (err as NodeJS.ErrnoException).code?.startsWith?.('Z_') ||
+      /incorrect header|invalid|unexpected end/i.test(String(err))
+    ) {
+      failure = new LwError('LW_ERR_BAD_ENCODING', [
+        String(req.headers['content-encoding']),
+        (err as Error).message,
+      ]);
     } else throw err;
   }
   deps.counters.accepted += batch.accepted;
@@ -224,7 +235,8 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps
     reply.code(failure.status).send({
       ...failure.toJSON(),
       ...batch.body(),
-      note: batch.accepted > 0 ? `the first ${batch.accepted} events were accepted and are durable` : undefined,
+      note:
+        batch.accepted > 0 ? `the first ${batch.accepted} events were accepted and are durable` : undefined,
     });
     return;
   }
@@ -237,6 +249,8 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
   app.register(async (inst) => {
     inst.removeAllContentTypeParsers();
     inst.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    inst.post('/api/v1/ingest', { bodyLimit: Number.MAX_SAFE_INTEGER }, (req, reply) => handle(req, reply, deps));
+    inst.post('/api/v1/ingest', { bodyLimit: Number.MAX_SAFE_INTEGER }, (req, reply) =>
+      handle(req, reply, deps),
+    );
   });
 }

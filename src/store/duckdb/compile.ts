@@ -62,7 +62,10 @@ function sourcesFor(field: string | null, schema: TableSchema): Source[] {
   const t = schema.columns.get(f);
   if (t !== undefined) out.push({ expr: sqlIdent(f), type: t });
   if (schema.overflow.has(f)) {
-    out.push({ expr: `json_extract_string(_extra, ${sqlString(`$."${f.replace(/"/g, '\\"')}"`)})`, type: 'VARCHAR' });
+    out.push({
+      expr: `json_extract_string(_extra, ${sqlString(`$."${f.replace(/"/g, '\\"')}"`)})`,
+      type: 'VARCHAR',
+    });
   }
   return out;
 }
@@ -165,7 +168,9 @@ function leafFor(src: Source, node: FilterNode, field: string): string {
       return `regexp_matches(${e}, ${sqlString(node.pattern)})`;
     }
     case 'exists':
-      return src.type === 'VARCHAR' ? `(${src.expr} IS NOT NULL AND ${src.expr} <> '')` : `${src.expr} IS NOT NULL`;
+      return src.type === 'VARCHAR'
+        ? `(${src.expr} IS NOT NULL AND ${src.expr} <> '')`
+        : `${src.expr} IS NOT NULL`;
     default:
       throw new Error(`BUG: leafFor called with ${node.type}`);
   }
@@ -177,9 +182,13 @@ export function compileFilter(node: FilterNode, schema: TableSchema): string {
     case 'all':
       return 'true';
     case 'and':
-      return node.children.length === 0 ? 'true' : `(${node.children.map((c) => compileFilter(c, schema)).join(' AND ')})`;
+      return node.children.length === 0
+        ? 'true'
+        : `(${node.children.map((c) => compileFilter(c, schema)).join(' AND ')})`;
     case 'or':
-      return node.children.length === 0 ? 'false' : `(${node.children.map((c) => compileFilter(c, schema)).join(' OR ')})`;
+      return node.children.length === 0
+        ? 'false'
+        : `(${node.children.map((c) => compileFilter(c, schema)).join(' OR ')})`;
     case 'not':
       return `(NOT ${compileFilter(node.child, schema)})`;
     case 'time': {

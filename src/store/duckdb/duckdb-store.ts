@@ -130,7 +130,9 @@ export class DuckDBStore implements Store {
       min_time BIGINT, max_time BIGINT)`);
     await w.run(`CREATE TABLE IF NOT EXISTS _lw_blocks (part VARCHAR, block INTEGER, row_start BIGINT,
       row_end BIGINT, min_time BIGINT, max_time BIGINT, bloom BLOB)`);
-    await w.run('CREATE TABLE IF NOT EXISTS _lw_watermarks (topic VARCHAR, part INTEGER, next_offset BIGINT)');
+    await w.run(
+      'CREATE TABLE IF NOT EXISTS _lw_watermarks (topic VARCHAR, part INTEGER, next_offset BIGINT)',
+    );
     await w.run('CREATE TABLE IF NOT EXISTS _lw_overflow (part VARCHAR, key VARCHAR)');
     await this.load();
   }
@@ -138,8 +140,9 @@ export class DuckDBStore implements Store {
   private async load(): Promise<void> {
     const w = this.writer!;
     this.partitions.clear();
-    const parts = (await w.runAndReadAll('SELECT name, day, rows, min_time, max_time FROM _lw_partitions'))
-      .getRows();
+    const parts = (
+      await w.runAndReadAll('SELECT name, day, rows, min_time, max_time FROM _lw_partitions')
+    ).getRows();
     for (const [name, day, rows, minT, maxT] of parts) {
       const p = new Partition(String(name), String(day));
       p.rows = Number(rows);
@@ -240,9 +243,7 @@ export class DuckDBStore implements Store {
     const cols = FIXED_COLUMNS.map(([n, t]) => `${sqlIdent(n)} ${t}`).join(', ');
     await w.run(`CREATE TABLE IF NOT EXISTS ${sqlIdent(name)} (${cols})`);
     await w.run(`DELETE FROM _lw_partitions WHERE name = ${sqlString(name)}`);
-    await w.run(
-      `INSERT INTO _lw_partitions VALUES (${sqlString(name)}, ${sqlString(day)}, 0, NULL, NULL)`,
-    );
+    await w.run(`INSERT INTO _lw_partitions VALUES (${sqlString(name)}, ${sqlString(day)}, 0, NULL, NULL)`);
     p = new Partition(name, day);
     for (const [n, t] of FIXED_COLUMNS) p.columns.set(n, t);
     this.partitions.set(name, p);
@@ -314,7 +315,7 @@ export class DuckDBStore implements Store {
         const p = parts.get(name)!;
         const colNames = [...p.columns.keys()];
         const colIndex = new Map<string, number>();
-        colNames.forEach((n, i) => colIndex.set(n, i));
+        for (let i = 0; i < colNames.length; i++) colIndex.set(colNames[i], i);
         const types = colNames.map((n) => p.columns.get(n)!);
         const vals: Array<FieldValue | null> = new Array(colNames.length).fill(null);
         const appender: DuckDBAppender = await w.createAppender(name);
@@ -378,7 +379,9 @@ export class DuckDBStore implements Store {
         p.openHashes.addAll(batch.dhash);
         if (r - p.openStart >= B) {
           const bloom = BloomFilter.forCount(Math.max(p.openHashes.size, 1), this.opts.bloomFpp);
-          p.openHashes.forEach((hh) => bloom.add(hh));
+          p.openHashes.forEach((hh) => {
+            bloom.add(hh);
+          });
           const meta: BlockMeta = {
             block: p.blocks.length + sealedBlocks.filter((x) => x.p === p).length,
             rowStart: p.openStart,
@@ -421,7 +424,15 @@ export class DuckDBStore implements Store {
       }
       const tDbg1 = performance.now();
       await w.run('COMMIT');
-      if (process.env.LW_DEBUG_WRITE) console.error('write', batch.n, 'append', (tDbg1 - tDbg0).toFixed(1), 'commit', (performance.now() - tDbg1).toFixed(1));
+      if (process.env.LW_DEBUG_WRITE)
+        console.error(
+          'write',
+          batch.n,
+          'append',
+          (tDbg1 - tDbg0).toFixed(1),
+          'commit',
+          (performance.now() - tDbg1).toFixed(1),
+        );
     } catch (err) {
       try {
         await w.run('ROLLBACK');
@@ -450,7 +461,6 @@ export class DuckDBStore implements Store {
   private plan(filter: FilterNode, reqStart: number | null, reqEnd: number | null): Plan {
     const start = reqStart ?? Number.NEGATIVE_INFINITY;
     const end = reqEnd ?? Number.POSITIVE_INFINITY;
-    const B = this.opts.blockRows;
     const selects: Array<{ p: Partition; where: string }> = [];
     let blocksTotal = 0;
     let blocksScanned = 0;
@@ -505,7 +515,10 @@ export class DuckDBStore implements Store {
         selects.push({ p, where: [r, ...conds].join(' AND ') });
       }
     }
-    return { selects, stats: { partitions: new Set(selects.map((x) => x.p)).size, blocks: blocksTotal, blocksScanned } };
+    return {
+      selects,
+      stats: { partitions: new Set(selects.map((x) => x.p)).size, blocks: blocksTotal, blocksScanned },
+    };
   }
 
   private wrapQueryError(err: unknown): never {
@@ -559,7 +572,8 @@ export class DuckDBStore implements Store {
     const { selects } = this.plan(filter, start, end);
     if (selects.length === 0) return { total: 0, values: [] };
     const parts = selects.map(
-      (s) => `SELECT ${fieldExpr(field, s.p)} AS v, count(*) AS c FROM ${sqlIdent(s.p.name)} WHERE ${s.where} GROUP BY ALL`,
+      (s) =>
+        `SELECT ${fieldExpr(field, s.p)} AS v, count(*) AS c FROM ${sqlIdent(s.p.name)} WHERE ${s.where} GROUP BY ALL`,
     );
     try {
       const rows = (
@@ -588,16 +602,21 @@ export class DuckDBStore implements Store {
       const countSql = selects
         .map((s) => `SELECT count(*) AS c FROM ${sqlIdent(s.p.name)} WHERE ${s.where}`)
         .join(' UNION ALL ');
-      const total = Number((await conn.runAndReadAll(`SELECT sum(c) FROM (${countSql})`)).getRows()[0][0] ?? 0);
+      const total = Number(
+        (await conn.runAndReadAll(`SELECT sum(c) FROM (${countSql})`)).getRows()[0][0] ?? 0,
+      );
       if (total === 0 || req.limit <= 0) return { events: [], total, stats };
       const dir = req.order === 'asc' ? 'ASC' : 'DESC';
       const topSql = selects
         .map(
-          (s, i) => `SELECT ${i} AS ti, rowid AS rid, _time AS t, _qpos AS q FROM ${sqlIdent(s.p.name)} WHERE ${s.where}`,
+          (s, i) =>
+            `SELECT ${i} AS ti, rowid AS rid, _time AS t, _qpos AS q FROM ${sqlIdent(s.p.name)} WHERE ${s.where}`,
         )
         .join(' UNION ALL ');
       const top = (
-        await conn.runAndReadAll(`SELECT ti, rid FROM (${topSql}) ORDER BY t ${dir}, q ${dir} LIMIT ${req.limit}`)
+        await conn.runAndReadAll(
+          `SELECT ti, rid FROM (${topSql}) ORDER BY t ${dir}, q ${dir} LIMIT ${req.limit}`,
+        )
       ).getRows();
       const byTable = new Map<number, number[]>();
       for (const [ti, rid] of top) {

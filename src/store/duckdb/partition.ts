@@ -40,11 +40,21 @@ export class Partition implements TableSchema {
   }
 }
 
+const DAY_US = 86_400_000_000;
+/** Years 0001-9999 only: times outside are clamped into the first or last day. */
+const MIN_DAY = Math.floor(Date.UTC(1, 0, 1) / 86_400_000);
+const MAX_DAY = Math.floor(Date.UTC(9999, 11, 31) / 86_400_000);
+const nameCache = new Map<number, { name: string; day: string }>();
+
 /** `ev_20261122` for a time in epoch microseconds (UTC day). */
 export function partitionNameFor(us: number): { name: string; day: string } {
-  const d = new Date(Math.floor(us / 1000));
-  const y = d.getUTCFullYear();
-  const safeY = y < 1 ? 1 : y > 9999 ? 9999 : y;
-  const day = `${String(safeY).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
-  return { name: `ev_${day.replace(/-/g, '')}`, day };
+  const dayNo = Math.min(MAX_DAY, Math.max(MIN_DAY, Math.floor(us / DAY_US)));
+  let r = nameCache.get(dayNo);
+  if (r) return r;
+  const d = new Date(dayNo * 86_400_000);
+  const day = `${String(d.getUTCFullYear()).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+  r = { name: `ev_${day.replace(/-/g, '')}`, day };
+  if (nameCache.size > 10_000) nameCache.clear();
+  nameCache.set(dayNo, r);
+  return r;
 }
