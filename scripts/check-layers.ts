@@ -47,14 +47,18 @@ export function checkLayers(): string[] {
     }
     const lines = fs.readFileSync(f, 'utf8').split('\n');
     lines.forEach((line, i) => {
-      const m = /^\s*(?:import|export)\b[^'"]*from\s+['"](\.[^'"]+)['"]/.exec(line) ?? /^\s*import\s+['"](\.[^'"]+)['"]/.exec(line);
+      const m =
+        /^\s*(?:import|export)\b[^'"]*from\s+['"](\.[^'"]+)['"]/.exec(line) ??
+        /^\s*import\s+['"](\.[^'"]+)['"]/.exec(line);
       if (!m) return;
       const target = path.resolve(path.dirname(f), m[1]);
       if (!target.startsWith(SRC + path.sep)) return;
       const to = layerOf(target);
       if (to === from) return;
       if (!(to in RANKS) || RANKS[to] >= RANKS[from]) {
-        problems.push(`${path.relative(ROOT, f)}:${i + 1}: src/${from} (layer ${RANKS[from]}) must not import src/${to} (layer ${RANKS[to] ?? '?'})`);
+        problems.push(
+          `${path.relative(ROOT, f)}:${i + 1}: src/${from} (layer ${RANKS[from]}) must not import src/${to} (layer ${RANKS[to] ?? '?'})`,
+        );
       }
     });
   }

@@ -159,10 +159,21 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         type: 'counter',
         values: [
           { labels: { source: 'syslog', reason: 'queue_full' }, value: counters.syslog.dropped },
+          { labels: { source: 'syslog_udp', reason: 'receiver' }, value: syslogStats().udp.dropped },
+          { labels: { source: 'syslog_tcp', reason: 'receiver' }, value: syslogStats().tcp.dropped },
           ...Object.entries(indexer.stats.dropped).map(([k, v]) => ({
             labels: { source: 'pipeline', reason: k },
             value: v,
           })),
+        ],
+      },
+      {
+        name: 'logwarden_syslog_frame_errors_total',
+        help: 'Syslog frames that could not be read (oversized, truncated), per transport.',
+        type: 'counter',
+        values: [
+          { labels: { transport: 'udp' }, value: syslogStats().udp.errors },
+          { labels: { transport: 'tcp' }, value: syslogStats().tcp.errors },
         ],
       },
       {
@@ -205,6 +216,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         values: [{ value: counters.api.searches }],
       },
     ]);
+  });
+
+  // Filled in once the syslog receivers run (they start after the HTTP server).
+  let syslogStats = () => ({
+    udp: { received: 0, dropped: 0, errors: 0 },
+    tcp: { received: 0, dropped: 0, errors: 0 },
   });
 
   const { host, port } = splitHostPort(config.http.listen);
@@ -261,6 +278,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     },
   });
 
+  syslogStats = () => syslog.stats;
   logger.info(
     {
       http: httpUrl,

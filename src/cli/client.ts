@@ -1,5 +1,4 @@
 /** HTTP client helpers for the CLI commands that talk to a running server. */
-import { LwError } from '../core/errors.ts';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:4280';
 
@@ -7,22 +6,48 @@ export function serverUrl(flag: string | undefined): string {
   return (flag ?? process.env.LOGWARDEN_SERVER ?? DEFAULT_SERVER).replace(/\/+$/, '');
 }
 
+/** A failure talking to the server; `main` prints its message as one line and exits 1. */
+export class ServerUnreachableError extends Error {}
+
+/**
+ * `fetch`, with a network failure turned into one clear sentence:
+ * `cannot reach http://127.0.0.1:4280: connection refused; is \`logwarden start\` running?`.
+ * An invalid URL (from --server) is reported the same way.
+ */
 export async function request(url: string, init?: RequestInit): Promise<Response> {
+  let origin: string;
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    throw new ServerUnreachableError(
+      `invalid server URL ${JSON.stringify(url)}; expected e.g. ${DEFAULT_SERVER}`,
+    );
+  }
   try {
     return await fetch(url, init);
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause;
-    const why = cause?.code === 'ECONNREFUSED' ? 'connection refused; is `logwarden start` running?' : String(cause ?? err);
-    throw new LwError('LW_ERR_BAD_REQUEST', [`cannot reach ${new URL(url).origin}: ${why}`]);
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why =
+      cause?.code === 'ECONNREFUSED'
+        ? 'connection refused; is `logwarden start` running?'
+        : cause?.code === 'ENOTFOUND'
+          ? 'unknown host'
+          : (cause?.message ?? (err as Error).message ?? String(err));
+    throw new ServerUnreachableError(`cannot reach ${origin}: ${why}`);
   }
 }
 
-export async function errorText(res: Response): Promise<string> {
-  const text = await res.text();
+/** An error answer as `message (LW_ERR_CODE)` plus the parsed JSON body, if any. */
+export async function errorAnswer(res: Response): Promise<{ text: string; body: Record<string, unknown> }> {
+  const raw = await res.text();
+  let body: Record<string, unknown> = {};
   try {
-    const j = JSON.parse(text);
-    return `${res.status}: ${j.error ?? text}`;
+    const j = JSON.parse(raw);
+    if (j && typeof j === 'object' && !Array.isArray(j)) body = j;
   } catch {
-    return `${res.status}: ${text}`;
+    // not JSON: shown as is
   }
+  const msg = typeof body.error === 'string' ? body.error : raw.trim() || res.statusText;
+  const code = typeof body.code === 'string' ? ` (${body.code})` : ` (HTTP ${res.status})`;
+  return { text: `${msg}${code}`, body };
 }

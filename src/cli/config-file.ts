@@ -47,7 +47,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const pos = e.linePos?.[0];
-    throw new LwError('LW_ERR_CONFIG', [`${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`]);
+    throw new LwError('LW_ERR_CONFIG', [
+      `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+    ]);
   }
   const v = doc.toJS();
   if (v === null || v === undefined) return {};

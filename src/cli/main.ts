@@ -43,9 +43,13 @@ export async function main(argv: string[]): Promise<void> {
     } else if (cmd === '-v' || cmd === '--version') {
       process.stdout.write(`logwarden ${version()}\n`);
     } else if (cmd === 'help') {
-      const c = rest[0] ? COMMANDS[rest[0]] : undefined;
-      process.stdout.write(c ? c.help : HELP);
-    } else if (COMMANDS[cmd]) {
+      if (rest[0] === undefined) process.stdout.write(HELP);
+      else if (Object.hasOwn(COMMANDS, rest[0])) process.stdout.write(COMMANDS[rest[0]].help);
+      else {
+        process.stderr.write(`error: unknown command ${JSON.stringify(rest[0])}\n\n${HELP}`);
+        code = 2;
+      }
+    } else if (Object.hasOwn(COMMANDS, cmd)) {
       code = await COMMANDS[cmd].run(rest);
     } else {
       process.stderr.write(`error: unknown command ${JSON.stringify(cmd)}\n\n${HELP}`);

@@ -1,6 +1,6 @@
 /** `logwarden search QUERY`: runs a search on a running server and prints the events. */
 import { parseArgs } from 'node:util';
-import { errorText, request, serverUrl } from './client.ts';
+import { errorAnswer, request, serverUrl } from './client.ts';
 
 export const SEARCH_HELP = `Usage: logwarden search QUERY [options]
 
@@ -48,6 +48,15 @@ export function formatEventLine(ev: Record<string, unknown>, color: boolean): st
   return `${ev._time} ${c}${lvText}${r} ${who ? `${who} ` : ''}${msg}${extra ? `  ${color ? '\x1b[2m' : ''}${extra}${color ? '\x1b[0m' : ''}` : ''}`;
 }
 
+/** The query, and a caret under `position` (0-based), for a syntax error. */
+export function pointAt(query: string, position: number): string {
+  if (query.includes('\n') || position < 0 || position > query.length) return '';
+  // Wide (Hangul, CJK) characters take two columns in a terminal.
+  const before = query.slice(0, position);
+  const wide = before.match(/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/g);
+  return `  ${query}\n  ${' '.repeat(before.length + (wide?.length ?? 0))}^\n`;
+}
+
 export async function searchCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -85,7 +94,11 @@ export async function searchCommand(argv: string[]): Promise<number> {
   if (values.order) params.set('order', values.order);
   const res = await request(`${serverUrl(values.server)}/api/v1/search?${params}`);
   if (!res.ok) {
-    process.stderr.write(`error: ${await errorText(res)}\n`);
+    const { text, body } = await errorAnswer(res);
+    process.stderr.write(`error: ${text}\n`);
+    if (body.code === 'LW_ERR_QUERY_SYNTAX' && typeof body.position === 'number') {
+      process.stderr.write(pointAt(params.get('q') ?? '', body.position));
+    }
     return 1;
   }
   const body = (await res.json()) as { events: Record<string, unknown>[]; total: number; took_ms: number };

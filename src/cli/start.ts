@@ -26,7 +26,9 @@ exits 0; a second signal exits at once (what is queued is indexed at the next st
 `;
 
 export async function startCommand(argv: string[]): Promise<number> {
-  const flagOptions = Object.fromEntries(Object.keys(START_FLAGS).map((f) => [f, { type: 'string' as const }]));
+  const flagOptions = Object.fromEntries(
+    Object.keys(START_FLAGS).map((f) => [f, { type: 'string' as const }]),
+  );
   const { values } = parseArgs({
     args: argv,
     options: {

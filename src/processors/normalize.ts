@@ -6,11 +6,12 @@
  * Field names follow what shippers send: Elastic Common Schema (`@timestamp`, `log.level`,
  * `host.name`, `service.name`), VictoriaLogs (`_time`, `_msg`), Loki/Promtail, bunyan/pino.
  */
-import type { FieldValue, LogEvent } from '../core/event.ts';
+import type { FieldValue, Level, LogEvent } from '../core/event.ts';
 import { normalizeLevel } from '../core/level.ts';
 import { parseTimestamp } from '../core/time.ts';
 import { parseSyslog } from '../sources/syslog/parse-syslog.ts';
 import { detectFormat } from './detect-format.ts';
+import { newTimePrefix, parseTimePrefix } from './parse-time-prefix.ts';
 
 export type RecordFormat = 'auto' | 'json' | 'syslog' | 'text';
 
@@ -114,29 +115,133 @@ export function eventFromObject(obj: Record<string, unknown>, stream: string, re
   return ev;
 }
 
-const LEADING_LEVEL =
-  /^(?:\S+\s+){0,4}?\[?(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|CRIT|ALERT|EMERG|SEVERE)\]?[\s:]/;
+/** Level words recognised in plain text, upper-cased (mapped by normalizeLevel). */
+const TEXT_LEVEL_WORDS = new Set([
+  'TRACE',
+  'DEBUG',
+  'INFO',
+  'NOTICE',
+  'WARN',
+  'WARNING',
+  'ERROR',
+  'ERR',
+  'FATAL',
+  'CRITICAL',
+  'CRIT',
+  'ALERT',
+  'EMERG',
+  'EMERGENCY',
+  'SEVERE',
+]);
+/** Words of a line's head that are looked at for a level, and how far into the line. */
+const LEVEL_MAX_WORDS = 5;
+const LEVEL_MAX_CHARS = 160;
 
-/** Builds an event from a plain text line: the whole line is the message. */
+function isLetter(c: number): boolean {
+  const l = c | 0x20;
+  return l >= 97 && l <= 122;
+}
+
+/**
+ * The level keyword among the first LEVEL_MAX_WORDS words from index `from` (after the timestamp,
+ * if any), or ''. A word counts when it is a level keyword (TEXT_LEVEL_WORDS) and either
+ * - bracketed, in any case: `[error]`, `<warn>` (Apache error log, many C daemons);
+ * - ALL CAPS, optionally followed by `:` or `]`: `INFO`, `WARN:` (log4j, logback, Python logging);
+ * - or the first word in any case, when a timestamp precedes it or a `:` follows it:
+ *   `2024-01-02 10:00:00 warning disk full`, `error: cannot open file`.
+ * Single letters are not taken here (too ambiguous); see androidLevel.
+ */
+function textLevel(line: string, from: number, afterTime: boolean): Level | '' {
+  const n = Math.min(line.length, from + LEVEL_MAX_CHARS);
+  let i = from;
+  for (let w = 0; w < LEVEL_MAX_WORDS; w++) {
+    while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+    if (i >= n) return '';
+    const open = line.charCodeAt(i);
+    const bracketed = open === 91 /* [ */ || open === 60; /* < */
+    const ws = bracketed ? i + 1 : i;
+    let we = ws;
+    let upper = true;
+    while (we < n && we - ws <= 9) {
+      const c = line.charCodeAt(we);
+      if (!isLetter(c)) break;
+      if (c >= 97) upper = false;
+      we++;
+    }
+    const len = we - ws;
+    const next = we < line.length ? line.charCodeAt(we) : 32;
+    if (len >= 3 && len <= 9) {
+      let ok: boolean;
+      if (bracketed) ok = next === (open === 91 ? 93 : 62);
+      else if (next === 32 || next === 9 || next === 58 /* : */ || next === 93 /* ] */)
+        ok = upper || (w === 0 && (afterTime || next === 58));
+      else ok = false;
+      if (ok) {
+        const word = line.slice(ws, we);
+        const key = upper ? word : word.toUpperCase();
+        if (TEXT_LEVEL_WORDS.has(key)) return normalizeLevel(key);
+      }
+    }
+    // on to the next word
+    i = we;
+    while (i < n && line.charCodeAt(i) !== 32 && line.charCodeAt(i) !== 9) i++;
+  }
+  return '';
+}
+
+/** Android logcat priority letters (`V D I W E F A`, A = assert). */
+const ANDROID_LEVELS: Record<string, Level> = {
+  V: 'trace',
+  D: 'debug',
+  I: 'info',
+  W: 'warn',
+  E: 'error',
+  F: 'critical',
+  A: 'critical',
+};
+
+/**
+ * The priority letter of an Android logcat line after its `MM-DD HH:MM:SS.mmm` timestamp:
+ * threadtime ` PID TID L tag: msg` or time ` L/tag(PID): msg`. '' when it is not there.
+ */
+function androidLevel(line: string, from: number): Level | '' {
+  let i = from;
+  const n = line.length;
+  for (let k = 0; k < 2; k++) {
+    while (i < n && line.charCodeAt(i) === 32) i++;
+    const c = line.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      while (i < n && line.charCodeAt(i) >= 48 && line.charCodeAt(i) <= 57) i++;
+    } else break;
+  }
+  while (i < n && line.charCodeAt(i) === 32) i++;
+  const after = line.charCodeAt(i + 1);
+  if (after !== 32 && after !== 47 /* / */) return '';
+  return ANDROID_LEVELS[line.charAt(i)] ?? '';
+}
+
+const timePrefix = newTimePrefix();
+
+/**
+ * Builds an event from a plain text line: the whole line is the message; a leading timestamp of a
+ * common layout (parse-time-prefix.ts) gives `_time`, and a level keyword near the start (or the
+ * priority letter of Android logcat) gives `level`.
+ */
 export function eventFromText(line: string, stream: string, receivedUs: number): LogEvent {
   const ev = newEvent(stream, receivedUs);
   ev.message = line;
-  // A level keyword among the first words (log4j, logback, Spring, Python logging...).
-  const head = line.length > 160 ? line.slice(0, 160) : line;
-  const m = LEADING_LEVEL.exec(head);
-  if (m) ev.level = normalizeLevel(m[1]);
-  // A leading ISO 8601 timestamp ("2026-11-22T10:00:00Z ..." or "2026-11-22 10:00:00,123 ...").
-  const c0 = line.charCodeAt(0);
-  if (c0 >= 48 && c0 <= 57 && line.charCodeAt(4) === 45) {
-    const sp = line.indexOf(' ', 11);
-    let cand = sp > 0 ? line.slice(0, sp) : line;
-    if (cand.length === 10) {
-      const sp2 = line.indexOf(' ', 11);
-      cand = sp2 > 0 ? line.slice(0, sp2) : line;
+  let from = 0;
+  let afterTime = false;
+  if (parseTimePrefix(line, receivedUs / 1000, timePrefix)) {
+    ev._time = timePrefix.us;
+    from = timePrefix.end;
+    afterTime = true;
+    if (timePrefix.layout === 'month-day') {
+      ev.level = androidLevel(line, from);
+      if (ev.level !== '') return ev;
     }
-    const t = parseTimestamp(cand.replace(',', '.'));
-    if (t !== null) ev._time = t;
   }
+  ev.level = textLevel(line, from, afterTime);
   return ev;
 }
 

@@ -1,0 +1,536 @@
+/**
+ * Black-box tests of the `logwarden` command line: spawns bin/logwarden.js and checks exit codes,
+ * what is printed, and what a running server stored.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  BIN,
+  ingest,
+  ROOT,
+  runCli,
+  type Server,
+  search,
+  startServer,
+  tmpDir,
+  waitIndexed,
+} from './harness.ts';
+
+const VERSION = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
+
+/** Like runCli, but kills the process if it runs longer than `timeoutMs` (for `start`, which would not end). */
+function runBounded(args: string[], timeoutMs = 30_000) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }>((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut });
+    });
+  });
+}
+
+/** A TCP port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function httpRequests(url: string): Promise<number> {
+  const res = await fetch(`${url}/api/v1/stats`);
+  const j = (await res.json()) as { ingest: { http: { requests: number } } };
+  return j.ingest.http.requests;
+}
+
+describe('help, version, usage errors', () => {
+  test('--help lists the commands', async () => {
+    const r = await runCli(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage: logwarden <command>/m);
+    for (const c of ['start', 'search', 'ingest', 'help']) assert.match(r.stdout, new RegExp(`^ {2}${c}\\s`, 'm'));
+    assert.equal(r.stderr, '');
+    const none = await runCli([]);
+    assert.equal(none.code, 0);
+    assert.equal(none.stdout, r.stdout, 'no command shows the same help');
+  });
+
+  test('help search and search --help print the search help', async () => {
+    const a = await runCli(['help', 'search']);
+    const b = await runCli(['search', '--help']);
+    assert.equal(a.code, 0);
+    assert.equal(b.code, 0);
+    assert.match(a.stdout, /^Usage: logwarden search QUERY/);
+    for (const o of ['--since', '--start', '--end', '--limit', '--output', '--server']) assert.ok(a.stdout.includes(o), o);
+    assert.equal(a.stdout, b.stdout);
+    const c = await runCli(['search', '-h']);
+    assert.equal(c.stdout, a.stdout);
+  });
+
+  test('each command has its own help', async () => {
+    const ingestHelp = await runCli(['ingest', '--help']);
+    assert.equal(ingestHelp.code, 0);
+    assert.match(ingestHelp.stdout, /^Usage: logwarden ingest FILE/);
+    assert.match(ingestHelp.stdout, /--chunk-bytes/);
+    assert.match(ingestHelp.stdout, /Exit status/);
+    const startHelp = await runCli(['help', 'start']);
+    assert.equal(startHelp.code, 0);
+    assert.match(startHelp.stdout, /^Usage: logwarden start/);
+    for (const o of ['--config', '--data-dir', '--http', '--syslog-udp', '--syslog-tcp', '--log-format']) {
+      assert.ok(startHelp.stdout.includes(o), o);
+    }
+    assert.equal((await runCli(['start', '--help'])).stdout, startHelp.stdout);
+  });
+
+  test('--version and -v print the package version', async () => {
+    for (const flag of ['--version', '-v']) {
+      const r = await runCli([flag]);
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, `logwarden ${VERSION}\n`);
+    }
+  });
+
+  test('an unknown command exits 2 with a message and the help on stderr', async () => {
+    for (const cmd of ['frobnicate', 'constructor', 'toString']) {
+      const r = await runCli([cmd]);
+      assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^error: unknown command "${cmd}"`));
+      assert.match(r.stderr, /Usage: logwarden <command>/);
+      assert.equal(r.stdout, '');
+    }
+    const h = await runCli(['help', 'frobnicate']);
+    assert.equal(h.code, 2);
+    assert.match(h.stderr, /unknown command "frobnicate"/);
+  });
+
+  test('an unknown option exits 2 naming it', async () => {
+    const r = await runCli(['search', 'x', '--bogus']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^error: .*'--bogus'/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  test('bad option values exit 2 before contacting a server', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['search', 'x', '--output', 'xml'], /--output must be text, json or ndjson/],
+      [['search', 'x', '--since', '1h', '--start', '0'], /either --since or --start/],
+      [['ingest'], /no FILE given/],
+      [['ingest', 'README.md', '--format', 'csv'], /--format must be/],
+      [['ingest', 'README.md', '--chunk-bytes', 'lots'], /--chunk-bytes must be a positive size/],
+      [['ingest', 'README.md', '--concurrency', '0'], /--concurrency must be an integer/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await runCli([...args, '--server', 'http://127.0.0.1:9']);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+  });
+});
+
+describe('start fails fast on bad configuration', () => {
+  const dir = tmpDir('lw-cli-config-');
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('an unknown key in the config file names the key and the file', async () => {
+    const file = path.join(dir, 'unknown-key.yaml');
+    fs.writeFileSync(file, 'http:\n  listen: 127.0.0.1:0\n  lissen: 127.0.0.1:0\nsyslog:\n  udp: null\n  tcp: null\n');
+    const dataDir = path.join(dir, 'never-created');
+    const r = await runBounded(['start', '--config', file, '--data-dir', dataDir]);
+    assert.equal(r.timedOut, false, 'exits instead of running');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /unknown key "http\.lissen"/);
+    assert.ok(r.stderr.includes(file), r.stderr);
+    assert.match(r.stderr, /LW_ERR_CONFIG/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(fs.existsSync(dataDir), false, 'nothing created');
+  });
+
+  test('a value of the wrong type names its path', async () => {
+    const file = path.join(dir, 'wrong-type.yaml');
+    fs.writeFileSync(file, 'queue:\n  partitions: many\n');
+    const r = await runBounded(['start', '--config', file, '--data-dir', path.join(dir, 'd2')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /queue\.partitions: .*expected number/);
+    assert.ok(r.stderr.includes(file));
+  });
+
+  test('a YAML syntax error names the file and line', async () => {
+    const file = path.join(dir, 'syntax.yaml');
+    fs.writeFileSync(file, 'dataDir: ./x\nhttp:\n  listen: 127.0.0.1:0\n maxBodyBytes: 1000\n');
+    const r = await runBounded(['start', '--config', file]);
+    assert.equal(r.code, 1);
+    assert.ok(r.stderr.includes(`${file}:4:`), r.stderr);
+  });
+
+  test('a missing config file is named', async () => {
+    const r = await runBounded(['start', '--config', path.join(dir, 'absent.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot read config file .*absent\.yaml: no such file/);
+  });
+
+  test('a bad flag value names the key and the command line', async () => {
+    const r = await runBounded(['start', '--http', 'localhost', '--data-dir', path.join(dir, 'd3')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /http\.listen: expected HOST:PORT.*the command line/);
+  });
+
+  test('binding a non-loopback address without authentication is refused', async () => {
+    const r = await runBounded(['start', '--http', '0.0.0.0:0', '--data-dir', path.join(dir, 'd4')]);
+    assert.equal(r.timedOut, false);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /http\.listen is 0\.0\.0\.0:0/);
+    assert.match(r.stderr, /authentication/);
+    assert.match(r.stderr, /127\.0\.0\.1/, 'says what to do instead');
+    const s = await runBounded([
+      'start',
+      '--http',
+      '127.0.0.1:0',
+      '--syslog-udp',
+      'off',
+      '--syslog-tcp',
+      '0.0.0.0:0',
+      '--data-dir',
+      path.join(dir, 'd5'),
+    ]);
+    assert.equal(s.code, 1);
+    assert.match(s.stderr, /syslog\.tcp is 0\.0\.0\.0:0.*authentication/);
+  });
+});
+
+describe('graceful stop', () => {
+  test('SIGTERM right after ingest: exit 0, and after a restart every acknowledged event is there once', async () => {
+    const srv = await startServer();
+    let restarted: Server | undefined;
+    try {
+      // Requests in flight while the signal arrives: each answered one says how many of its
+      // events (the first N lines) are durable.
+      const requests = 24;
+      const perRequest = 200;
+      const sent = Array.from({ length: requests }, (_, r) =>
+        Array.from({ length: perRequest }, (_, i) => JSON.stringify({ message: `gs event r${r} i${i}`, r, i })).join('\n'),
+      );
+      const first = await ingest(srv.url, sent[0], { stream: 'gs' });
+      assert.equal(first.status, 200);
+      assert.equal(first.body.accepted, perRequest);
+      const rest = sent.slice(1).map((body) =>
+        ingest(srv.url, body, { stream: 'gs' }).catch(() => ({ status: 0, body: {} as Record<string, unknown> })),
+      );
+      srv.proc.kill('SIGTERM');
+      const answers = [first, ...(await Promise.all(rest))];
+      const code = srv.proc.exitCode ?? (await new Promise((r) => srv.proc.once('exit', r)));
+      assert.equal(code, 0, `exit code 0 after SIGTERM\n${srv.logs()}`);
+      assert.match(srv.logs(), /"msg":"stopped"/);
+
+      const acked = new Map<number, number>(); // request -> events acknowledged (its first N lines)
+      answers.forEach((a, r) => {
+        const n = Number(a.body.accepted ?? 0);
+        if (a.status === 200 || n > 0) acked.set(r, n);
+      });
+      const ackedTotal = [...acked.values()].reduce((s, n) => s + n, 0);
+      console.log("DEBUG", answers.map((a) => `${a.status}:${a.body.accepted}`).join(" "));
+      assert.ok(ackedTotal >= perRequest);
+
+      restarted = await startServer({ dataDir: srv.dataDir });
+      await waitIndexed(restarted.url);
+      const s = await search(restarted.url, 'stream:gs', { limit: 10_000 });
+      assert.equal(s.status, 200);
+      const seen = new Map<string, number>();
+      for (const e of s.body.events) {
+        const k = `${e.r}/${e.i}`;
+        seen.set(k, (seen.get(k) ?? 0) + 1);
+      }
+      for (const [k, n] of seen) assert.equal(n, 1, `event ${k} stored ${n} times`);
+      for (const [r, n] of acked) {
+        for (let i = 0; i < n; i++) assert.equal(seen.get(`${r}/${i}`), 1, `acknowledged event r${r} i${i} searchable`);
+      }
+      assert.equal(s.body.total, s.body.events.length);
+      assert.ok(s.body.total >= ackedTotal);
+    } finally {
+      await srv.kill9();
+      if (restarted) assert.equal(await restarted.stop(), 0);
+    }
+  });
+});
+
+describe('logwarden ingest', () => {
+  let srv: Server;
+  const dir = tmpDir('lw-cli-ingest-');
+  before(async () => {
+    srv = await startServer();
+  });
+  after(async () => {
+    const code = await srv.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(code, 0, srv.logs());
+  });
+  const write = (name: string, text: string) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, text);
+    return f;
+  };
+
+  test('sends a file: exit 0, summary with the count, events searchable', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ message: `file event ${i}`, level: 'info', n: i }));
+    const f = write('ok.ndjson', `${lines.join('\n')}\n`);
+    const r = await runCli(['ingest', f, '--stream', 'cli-ok', '--server', srv.url]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /ingested 40 events \(0 rejected\) from 1 file\(s\)/);
+    assert.equal(r.stdout, '');
+    await waitIndexed(srv.url);
+    const s = await search(srv.url, 'stream:cli-ok');
+    assert.equal(s.body.total, 40);
+    assert.deepEqual(new Set(s.body.events.map((e) => e.n)).size, 40);
+  });
+
+  test('--format ndjson: rejected lines named FILE:LINE across many requests, exit 3', async () => {
+    const lines: string[] = [];
+    const bad = new Set([7, 150, 299]);
+    for (let n = 1; n <= 300; n++) {
+      if (bad.has(n)) lines.push(`{"message": "broken line ${n}`);
+      else if (n % 50 === 0) lines.push(''); // blank lines count in the numbering
+      else lines.push(JSON.stringify({ message: `nd event ${n}`, line: n }));
+    }
+    const f = write('some-bad.ndjson', `${lines.join('\n')}\n`);
+    const before = await httpRequests(srv.url);
+    const r = await runCli([
+      'ingest',
+      f,
+      '--format',
+      'ndjson',
+      '--stream',
+      'cli-nd',
+      '--chunk-bytes',
+      '300',
+      '--server',
+      srv.url,
+    ]);
+    assert.equal(r.code, 3, r.stderr);
+    const requests = (await httpRequests(srv.url)) - before;
+    assert.ok(requests > 20, `split into many requests (${requests})`);
+    assert.match(r.stderr, /ingested 291 events \(3 rejected\)/);
+    const rejected = [...r.stderr.matchAll(/rejected (.+):(\d+): (.*)/g)];
+    assert.deepEqual(
+      rejected.map((m) => [m[1], Number(m[2])]),
+      [
+        [f, 7],
+        [f, 150],
+        [f, 299],
+      ],
+    );
+    for (const m of rejected) assert.match(m[3], /JSON/);
+    await waitIndexed(srv.url);
+    const s = await search(srv.url, 'stream:cli-nd');
+    assert.equal(s.body.total, 292);
+  });
+
+  test('--format text stores each line as its message, unparsed', async () => {
+    const lines = ['{"message":"looks like json","level":"error"}', '<34>Nov 22 10:00:02 host sshd[1]: looks like syslog', 'plain words here'];
+    const f = write('text.log', `${lines.join('\n')}\n`);
+    const r = await runCli(['ingest', f, '--format', 'text', '--stream', 'cli-text', '--server', srv.url]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /ingested 3 events/);
+    await waitIndexed(srv.url);
+    const s = await search(srv.url, 'stream:cli-text');
+    assert.deepEqual(s.body.events.map((e) => e.message).sort(), [...lines].sort());
+    // The same lines auto-detected are parsed instead.
+    const auto = await runCli(['ingest', f, '--stream', 'cli-auto', '--server', srv.url]);
+    assert.equal(auto.code, 0, auto.stderr);
+    await waitIndexed(srv.url);
+    const a = await search(srv.url, 'stream:cli-auto');
+    assert.ok(a.body.events.some((e) => e.message === 'looks like json' && e.level === 'error'));
+  });
+
+  test('reads standard input with "-"', async () => {
+    const input = `${JSON.stringify({ message: 'from stdin 1' })}\n{"message": oops\n${JSON.stringify({ message: 'from stdin 2' })}`;
+    const r = await runCli(['ingest', '-', '--format', 'ndjson', '--stream', 'cli-stdin', '--server', srv.url], {
+      input,
+    });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /ingested 2 events \(1 rejected\)/);
+    assert.match(r.stderr, /rejected stdin:2: cannot parse JSON/);
+    await waitIndexed(srv.url);
+    const s = await search(srv.url, 'stream:cli-stdin');
+    assert.deepEqual(s.body.events.map((e) => e.message).sort(), ['from stdin 1', 'from stdin 2']);
+    const ok = await runCli(['ingest', '-', '--stream', 'cli-stdin', '--server', srv.url], { input: 'one more\n' });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /ingested 1 events/);
+  });
+
+  test('several files: line numbers per file', async () => {
+    const a = write('a.ndjson', '{"message":"a1"}\n{bad\n');
+    const b = write('b.ndjson', '{"message":"b1"}\n{"message":"b2"}\n{bad\n');
+    const r = await runCli(['ingest', a, b, '--format', 'json', '--stream', 'cli-multi', '--server', srv.url]);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /ingested 3 events \(2 rejected\) from 2 file\(s\)/);
+    assert.ok(r.stderr.includes(`rejected ${a}:2:`), r.stderr);
+    assert.ok(r.stderr.includes(`rejected ${b}:3:`), r.stderr);
+  });
+
+  test('a missing file is a clear error, exit 1, nothing sent', async () => {
+    const before = await httpRequests(srv.url);
+    const ok = write('exists.log', 'x\n');
+    const missing = path.join(dir, 'nope.log');
+    const r = await runCli(['ingest', ok, missing, '--server', srv.url]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `error: cannot read ${missing}: no such file\n`);
+    assert.equal(await httpRequests(srv.url), before, 'checks every file before sending');
+    const d = await runCli(['ingest', dir, '--server', srv.url]);
+    assert.equal(d.code, 1);
+    assert.match(d.stderr, /is a directory/);
+  });
+
+  test('a server that refuses the request: exit 1 with its message', async () => {
+    const f = write('s.log', 'x\n');
+    const r = await runCli(['ingest', f, '--stream', 'bad stream name!', '--server', srv.url]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error: .*s\.log: server answered invalid parameter stream: .*LW_ERR_BAD_PARAM/);
+  });
+
+  test('no server: cannot reach ..., exit 1', async () => {
+    const port = await closedPort();
+    const f = write('unsent.log', 'x\n');
+    const r = await runCli(['ingest', f, '--server', `http://127.0.0.1:${port}`]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(`error: cannot reach http://127\\.0\\.0\\.1:${port}: connection refused; is \`logwarden start\` running\\?`),
+    );
+    assert.match(r.stderr, /ingested 0 events/);
+  });
+});
+
+describe('logwarden search', () => {
+  let srv: Server;
+  const old = new Date(Date.now() - 3 * 86400_000).toISOString();
+  before(async () => {
+    srv = await startServer();
+    const events = [
+      { '@timestamp': old, message: 'old payment failure', level: 'error', service: 'pay', k: 'srch' },
+      { message: 'recent payment failure', level: 'error', service: 'pay', k: 'srch' },
+      { message: 'recent payment ok', level: 'info', service: 'pay', k: 'srch' },
+      { message: 'recent login', level: 'info', service: 'auth', k: 'srch' },
+    ];
+    const r = await ingest(srv.url, events.map((e) => JSON.stringify(e)).join('\n'), { stream: 'srch' });
+    assert.equal(r.body.accepted, 4);
+    await waitIndexed(srv.url);
+  });
+  after(async () => {
+    assert.equal(await srv.stop(), 0, srv.logs());
+  });
+  const cli = (...args: string[]) => runCli(['search', ...args, '--server', srv.url]);
+
+  test('--output text: one line per event with its message; count on stderr', async () => {
+    const r = await cli('payment', '--start', '0');
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 3);
+    assert.match(lines[0], /^\d{4}-\d\d-\d\dT\S+Z /, 'starts with the time');
+    for (const m of ['old payment failure', 'recent payment failure', 'recent payment ok']) {
+      assert.equal(lines.filter((l) => l.includes(m)).length, 1, m);
+    }
+    assert.ok(lines.find((l) => l.includes('recent payment failure'))!.includes('ERROR'));
+    assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colours when not a terminal');
+    assert.match(r.stderr, /^3 of 3 matching events/);
+    assert.equal((await cli('payment', '--start', '0', '--output', 'text')).stdout, r.stdout);
+  });
+
+  test('--output json: the whole answer, with events and total', async () => {
+    const r = await cli('level:error', '--start', '0', '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.total, 2);
+    assert.equal(j.events.length, 2);
+    assert.deepEqual(j.events.map((e: { message: string }) => e.message).sort(), [
+      'old payment failure',
+      'recent payment failure',
+    ]);
+    assert.equal(typeof j.took_ms, 'number');
+  });
+
+  test('--output ndjson: one JSON object per line', async () => {
+    const r = await cli('k:srch', '--start', '0', '--output', 'ndjson');
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.equal(lines.pop(), '', 'ends with a newline');
+    assert.equal(lines.length, 4);
+    for (const l of lines) {
+      const o = JSON.parse(l);
+      assert.equal(typeof o, 'object');
+      assert.equal(o.k, 'srch');
+      assert.equal(typeof o.message, 'string');
+    }
+    const asc = await cli('k:srch', '--start', '0', '--output', 'ndjson', '--order', 'asc');
+    assert.equal(JSON.parse(asc.stdout.split('\n')[0]).message, 'old payment failure', 'oldest first');
+  });
+
+  test('--limit caps the events printed, not the total', async () => {
+    const r = await cli('k:srch', '--start', '0', '--limit', '2', '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.events.length, 2);
+    assert.equal(j.total, 4);
+    const t = await cli('k:srch', '--start', '0', '--limit', '1');
+    assert.equal(t.stdout.trimEnd().split('\n').length, 1);
+    assert.match(t.stderr, /^1 of 4 matching events/);
+    const bad = await cli('x', '--limit', 'many');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /invalid parameter limit/);
+  });
+
+  test('--since limits the range; the default is the last 15 minutes', async () => {
+    const recent = await cli('payment', '--since', '1h', '--output', 'json');
+    assert.equal(recent.code, 0, recent.stderr);
+    assert.deepEqual(JSON.parse(recent.stdout).events.map((e: { message: string }) => e.message).sort(), [
+      'recent payment failure',
+      'recent payment ok',
+    ]);
+    const week = await cli('payment', '--since', '7d', '--output', 'json');
+    assert.equal(JSON.parse(week.stdout).total, 3);
+    const dflt = await cli('payment', '--output', 'json');
+    assert.equal(JSON.parse(dflt.stdout).total, 2);
+    const bad = await cli('payment', '--since', 'forever');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /cannot parse time/);
+  });
+
+  test('a query syntax error prints the position, exit 1', async () => {
+    const r = await cli('level:(error OR warn', '--start', '0');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: cannot parse query at position 20: .*LW_ERR_QUERY_SYNTAX/);
+    const [, q, caret] = r.stderr.split('\n');
+    assert.equal(q, '  level:(error OR warn');
+    assert.equal(caret, `  ${' '.repeat(20)}^`);
+    assert.equal(r.stdout, '');
+  });
+
+  test('no server running: a clear "cannot reach" error, exit 1', async () => {
+    const port = await closedPort();
+    const r = await runCli(['search', 'x', '--server', `http://127.0.0.1:${port}`]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      `error: cannot reach http://127.0.0.1:${port}: connection refused; is \`logwarden start\` running?\n`,
+    );
+    const env = await runCli(['search', 'x'], { env: { LOGWARDEN_SERVER: `http://127.0.0.1:${port}/` } });
+    assert.equal(env.code, 1);
+    assert.match(env.stderr, new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}:`), '$LOGWARDEN_SERVER is used');
+  });
+});

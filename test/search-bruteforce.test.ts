@@ -1,0 +1,898 @@
+/**
+ * Black-box: search results checked against a brute-force scan of the same data.
+ *
+ * Starts the real server with small skip-index blocks (so that the Bloom filters prune), ingests
+ * ~20,000 seeded random events over four days (four day partitions) and runs several hundred
+ * seeded random queries plus targeted ones. For every query the exact set of matching events
+ * (by their unique `seq` field) and `total` must equal what test/reference-eval.ts computes by
+ * evaluating the parsed filter on every event in plain JavaScript.
+ *
+ * A mismatch prints the query, its parsed filter and a few events on each side of the
+ * difference. Re-run one seed with `LW_BRUTE_SEED=<n>`; `LW_BRUTE_QUERIES=<n>` changes how many
+ * random queries run.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FilterNode } from '../src/core/query-ast.ts';
+import { parseQuery } from '../src/query/parser.ts';
+import { ingest, type Server, search, startServer, waitIndexed } from './harness.ts';
+import { matches, type RefEvent, refEvent } from './reference-eval.ts';
+
+const SEED = Number(process.env.LW_BRUTE_SEED ?? 20261122);
+const RANDOM_QUERIES = Number(process.env.LW_BRUTE_QUERIES ?? 600);
+const EVENTS = 20_000;
+const CHUNK = 500;
+const DAY_MS = 86_400_000;
+/** The data spans four UTC days from here. */
+const T0 = Date.UTC(2026, 10, 17);
+const SPAN_MS = 4 * DAY_MS;
+const LIMIT = 10_000;
+
+// --- seeded randomness ---
+
+/** mulberry32: a tiny seeded PRNG, good enough for test data. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class Rng {
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = prng(seed);
+  }
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.next() * xs.length)]!;
+  }
+  hex(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += '0123456789abcdef'[this.int(0, 15)];
+    return s;
+  }
+  /** Random upper/lower/capitalised spelling of ASCII letters. */
+  recase(s: string): string {
+    switch (this.int(0, 3)) {
+      case 0:
+        return s.toLowerCase();
+      case 1:
+        return s.toUpperCase();
+      case 2:
+        return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase();
+      default:
+        return s;
+    }
+  }
+}
+
+// --- data ---
+
+const USERS = ['alice', 'Bob', 'carol.jones@example.com', 'Alice Smith', 'dave_99', '김철수', 'mallory'];
+const HOSTS = ['web-1', 'web-2', 'web-3', 'Web-4', 'db-1', 'bastion.example.com'];
+const SERVICES = ['payment-api', 'auth-service', 'checkout', 'Checkout', '결제-서비스'];
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'get'];
+const STATUSES = [200, 200, 200, 201, 204, 301, 404, 404, 500, 502, 503];
+const LEVELS: Array<string | number> = [
+  'ERROR',
+  'error',
+  'Err',
+  'warning',
+  'WARN',
+  'Warn',
+  'Info',
+  'INFO',
+  'info',
+  'information',
+  'debug',
+  'DBG',
+  'critical',
+  'FATAL',
+  'notice',
+  'trace',
+  30,
+  50,
+  '4',
+];
+const VERSIONS = ['1.2', '1.10.2', '1.9.1', '2.0', '1.5.0', '1.2.3-beta'];
+const REGIONS = ['ap-northeast-2', 'us-east-1', 'eu-west-1'];
+const STRING_CODES = ['E42', '500', '0500', 'timeout', 'E-7', ' 404 '];
+const STREAMS = ['app', 'payments', 'auth'];
+/** Rare words: each goes into one or two events only. */
+const RARE = ['zyxqplonk', 'Quokka', '바나나우유', 'needle-7f3a9c', 'Xenolith42'];
+
+function ip(r: Rng): string {
+  return r.chance(0.3) ? '173.234.31.186' : `10.${r.int(0, 3)}.${r.int(0, 9)}.${r.int(1, 30)}`;
+}
+
+function path(r: Rng): string {
+  return r.pick([
+    '/api/v1/orders',
+    `/api/v2/orders/${r.int(1, 999)}`,
+    '/healthz',
+    `/api/v1/users/${r.int(1, 99)}/profile`,
+    '/static/app.js',
+  ]);
+}
+
+function message(r: Rng, ev: Record<string, unknown>): string {
+  switch (r.int(0, 19)) {
+    case 0:
+    case 1:
+    case 2: {
+      const m = r.pick(METHODS);
+      const p = path(r);
+      const st = r.pick(STATUSES);
+      ev.http = { method: m, path: p };
+      ev.status = st;
+      return `${m} ${p} ${st} ${r.int(1, 900)}ms`;
+    }
+    case 3:
+      ev.user = r.pick(USERS);
+      return `Failed password for ${ev.user} from ${ip(r)} port ${r.int(1024, 65535)} ssh2`;
+    case 4:
+      ev.user = r.pick(USERS);
+      return `Accepted password for ${ev.user} from ${ip(r)} port 22 ssh2`;
+    case 5:
+      return `card declined for order ${r.int(1000, 9999)}`;
+    case 6:
+      return `[ERROR] Connection reset by peer (${r.hex(8)})`;
+    case 7:
+      return `Payment service ${r.recase('timeout')} after ${r.int(100, 5000)}ms; retrying (attempt ${r.int(1, 5)}/5)...`;
+    case 8:
+      return `TIMEOUT while calling upstream http://payments.internal:8080/charge?id=${r.int(1, 99999)}`;
+    case 9:
+      return `결제를 요청했습니다 주문번호 ${r.int(1000, 9999)}`;
+    case 10:
+      return '결제 승인 완료';
+    case 11:
+      ev.user = r.pick(USERS);
+      return `사용자 로그인 실패: ${ev.user}`;
+    case 12:
+      return `サーバーでエラーが発生しました code=${r.int(1, 99)}`;
+    case 13:
+      return `prepayment processed: errors=0, terror level low, payments=${r.int(1, 50)}`;
+    case 14:
+      return `cache miss key=session:${r.hex(16)}`;
+    case 15:
+      return `Disk FULL: usage at ${r.int(90, 100)}% on /var/lib/postgresql (sda${r.int(1, 3)})`;
+    case 16:
+      ev.user = r.pick(USERS);
+      return `user ${ev.user} logged in from ${ip(r)}`;
+    case 17:
+      return r.chance(0.5) ? 'build 1.2.3 released; ids 0042 and 42, value=3.14' : 'Build 1.2.30 ready; id 420';
+    case 18:
+      return `Request-ID ${r.hex(8)}-${r.hex(4)}-${r.hex(4)} completed in ${r.int(1, 99)} ms`;
+    default:
+      return r.chance(0.02) ? '' : `blob ${r.hex(80)} stored`;
+  }
+}
+
+interface Generated {
+  raw: Record<string, unknown>;
+  ref: RefEvent;
+  stream: string;
+}
+
+/** Times with µs, ms and whole-second precision (whole seconds make inclusive bounds matter). */
+function isoMicros(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const frac = us - ms * 1000;
+  const base = new Date(ms).toISOString(); // ...sss Z
+  return frac === 0 ? base : `${base.slice(0, -1)}${String(frac).padStart(3, '0')}Z`;
+}
+
+/** The store's output format: always six fraction digits. */
+function micros6(us: number): string {
+  const s = Math.floor(us / 1e6);
+  return `${new Date(s * 1000).toISOString().slice(0, 19)}.${String(us - s * 1e6).padStart(6, '0')}Z`;
+}
+
+function generate(r: Rng): Generated[] {
+  const out: Generated[] = [];
+  const rareAt = new Map<number, string>();
+  // Each rare word in one event, or two events far apart (two blocks).
+  for (const [i, w] of RARE.entries()) {
+    rareAt.set(1000 + i * 3700 + 123, w);
+    if (i % 2 === 1) rareAt.set(1000 + i * 3700 + 2345, w);
+  }
+  for (let seq = 0; seq < EVENTS; seq++) {
+    // Mostly in time order (so blocks cover short time spans); 3% land anywhere.
+    let ms = r.chance(0.03) ? T0 + r.int(0, SPAN_MS - 1) : T0 + Math.floor((seq / EVENTS) * SPAN_MS) + r.int(0, 5000);
+    let us = ms * 1000;
+    const prec = r.int(0, 9);
+    if (prec < 2) {
+      ms = Math.floor(ms / 1000) * 1000;
+      us = ms * 1000;
+    } else if (prec < 4) us += r.int(1, 999);
+    const ev: Record<string, unknown> = { '@timestamp': isoMicros(us), seq };
+    let msg = message(r, ev);
+    const rare = rareAt.get(seq);
+    if (rare !== undefined) msg = `${msg} ${rare}`;
+    if (seq === 4242) msg = 'only here: the Lonely-Needle-0x2A sits in this block';
+    ev.message = msg;
+    if (r.chance(0.85)) ev.level = r.pick(LEVELS);
+    else if (r.chance(0.02)) ev.level = 'LOUD'; // not a level: kept as level_
+    if (r.chance(0.9)) ev.host = r.pick(HOSTS);
+    if (r.chance(0.8)) ev.service = r.pick(SERVICES);
+    if (r.chance(0.7)) ev.duration_ms = r.chance(0.5) ? r.int(0, 3000) : r.int(0, 30000) / 10;
+    const c = r.next();
+    if (c < 0.5) ev.code = r.pick([200, 404, 500, 503, 42]);
+    else if (c < 0.8) ev.code = r.pick(STRING_CODES);
+    if (r.chance(0.4)) ev.latency = r.chance(0.6) ? r.int(0, 50) / 10 : r.pick(['1.5s', '0.5', ' 2.5 ', 'slow']);
+    if (r.chance(0.5)) ev.cached = r.chance(0.5);
+    if (r.chance(0.3)) ev.flag = r.pick<boolean | string>([true, false, 'yes', 'no', 'true']);
+    if (r.chance(0.3)) ev.trace_id = r.chance(0.1) ? '' : r.hex(32);
+    if (r.chance(0.3)) ev.version = r.pick(VERSIONS);
+    if (r.chance(0.3)) ev.region = r.pick(REGIONS);
+    if (r.chance(0.2)) ev.client = { ip: ip(r), geo: { country: r.pick(['KR', 'US', 'DE']) } };
+    if (r.chance(0.1)) ev.k8s = { pod: { name: `payment-api-${r.hex(4)}` } };
+    if (r.chance(0.1)) ev.tags = r.pick([['alpha', 'beta'], ['gamma'], []]);
+    if (seq % 5000 === 777) ev.note = 'xylophone orchestra tuning'; // a term only in a string field
+    const stream = STREAMS[Math.floor(seq / CHUNK) % STREAMS.length]!;
+    out.push({ raw: ev, ref: refEvent(ev, stream), stream });
+  }
+  return out;
+}
+
+// --- queries ---
+
+interface Ctx {
+  r: Rng;
+  events: Generated[];
+}
+
+/** A word as a bare term when that parses as the same word, else as a quoted phrase. */
+function term(w: string, fieldValue = false): string {
+  const special = fieldValue ? /[\s()"|\\*]/u : /[\s()"|\\*:]/u;
+  if (w === '' || special.test(w) || /^(AND|OR|NOT)$/.test(w) || w.startsWith('-') || w.startsWith('/')) {
+    return quote(w);
+  }
+  if (fieldValue && /^[=<>[{]/.test(w)) return quote(w);
+  return w;
+}
+
+function quote(s: string): string {
+  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/** Splits text at white space (pieces keep their punctuation). */
+function pieces(s: string): string[] {
+  return s.split(/\s+/).filter((p) => p !== '');
+}
+
+/** Word-character runs of a text (what a user might type from a log line). */
+function words(s: string): string[] {
+  return s.match(/[\p{L}\p{N}_]+/gu) ?? [];
+}
+
+function someMessage(c: Ctx): string {
+  for (;;) {
+    const m = c.r.pick(c.events).ref.message;
+    if (m !== '') return m;
+  }
+}
+
+function recaseAscii(r: Rng, s: string): string {
+  return /^[\x20-\x7e]*$/.test(s) ? r.recase(s) : s;
+}
+
+const COMMON_WORDS = [
+  'error',
+  'ERROR',
+  'timeout',
+  'Timeout',
+  'password',
+  'failed',
+  'payment',
+  'payments',
+  'pay',
+  'terror',
+  'errors',
+  'ayment',
+  'declined',
+  'order',
+  'GET',
+  'get',
+  'ssh2',
+  'peer',
+  'FULL',
+  'full',
+  '173.234.31.186',
+  '173.234.31.18',
+  '10.0',
+  '42',
+  '0042',
+  '420',
+  '3.14',
+  '1.2.3',
+  '1.2',
+  '8080',
+  '200',
+  '/api/v1/orders',
+  '/healthz',
+  '[ERROR]',
+  'sda1',
+  'ms',
+  'and',
+  '결제',
+  '결제를',
+  '제를',
+  '승인',
+  '로그인',
+  '요청',
+  '결',
+  '주문번호',
+  '실패',
+  '결제를요청',
+  'サーバー',
+  'エラー',
+  'サーバーで',
+  '김철수',
+  'payments.internal',
+  'http://payments.internal:8080/charge',
+];
+
+function leafWord(c: Ctx): string {
+  const r = c.r;
+  switch (r.int(0, 5)) {
+    case 0:
+      return term(r.pick(COMMON_WORDS));
+    case 1:
+      return term(recaseAscii(r, r.pick(RARE)));
+    case 2:
+      return term(recaseAscii(r, r.pick(words(someMessage(c)).concat(['x']))));
+    default:
+      return term(recaseAscii(r, r.pick(pieces(someMessage(c)))));
+  }
+}
+
+function leafPhrase(c: Ctx): string {
+  const r = c.r;
+  if (r.chance(0.2))
+    return quote(r.pick(['결제를 요청했습니다', '결제 승인', 'Failed password for', 'reset by', 'card declined for order']));
+  const ps = pieces(someMessage(c));
+  const n = Math.min(ps.length, r.int(2, 3));
+  const at = r.int(0, ps.length - n);
+  return quote(recaseAscii(r, ps.slice(at, at + n).join(' ')));
+}
+
+function leafPrefix(c: Ctx): string {
+  const r = c.r;
+  if (r.chance(0.3)) return r.pick(['pay*', 'prepay*', 'err*', 'Time*', '결*', '결제*', 'サーバ*', '173.234.*', 'ssh*', 'xylo*']);
+  const ws = words(someMessage(c)).filter((w) => w.length >= 2);
+  if (ws.length === 0) return 'pay*';
+  const w = r.pick(ws);
+  return `${recaseAscii(r, w.slice(0, r.int(1, Math.min(w.length, 6))))}*`;
+}
+
+/** A random value of `field` from a random event that has it (or undefined). */
+function someValue(c: Ctx, field: string): unknown {
+  for (let i = 0; i < 50; i++) {
+    const e = c.r.pick(c.events).ref;
+    const v = field === 'host' || field === 'service' || field === 'level' ? e[field] : e.fields[field];
+    if (v !== undefined && v !== '') return v;
+  }
+  return undefined;
+}
+
+const TEXT_FIELDS = [
+  'host',
+  'service',
+  'stream',
+  'user',
+  'http.method',
+  'http.path',
+  'code',
+  'version',
+  'region',
+  'k8s.pod.name',
+  'client.ip',
+  'tags',
+  'note',
+  'flag',
+  'latency',
+  'trace_id',
+];
+
+function leafField(c: Ctx): string {
+  const r = c.r;
+  switch (r.int(0, 9)) {
+    case 0:
+      return `level:${r.chance(0.2) ? r.pick(['err*', 'warn*', 'e*', 'WARN*']) : term(String(r.pick([...LEVELS, 'warn', 'e', 'LOUD'])), true)}`;
+    case 1:
+      return r.pick([
+        'status:404',
+        'status:500',
+        'code:500',
+        'code:E42',
+        'code:0500',
+        'code:404',
+        'cached:true',
+        'cached:FALSE',
+        'flag:true',
+        'flag:yes',
+        'duration_ms:12.5',
+        'latency:1.5',
+        'latency:5',
+        'latency:2.5',
+        'note:xylophone',
+        'user:smith',
+        'user:example.com',
+        'client.geo.country:kr',
+        'level_:loud',
+        'message_:*',
+        'stream:auth',
+        'stream:payments',
+        'service:payment',
+        'service:api',
+        'service:결제',
+        'host:web',
+        'host:example',
+      ]);
+    case 2: {
+      const f = r.pick(TEXT_FIELDS);
+      const v = someValue(c, f);
+      if (v === undefined) return `${f}:x`;
+      const ws = typeof v === 'string' ? words(v) : [];
+      const w = ws.length > 0 && r.chance(0.5) ? r.pick(ws) : String(v);
+      return `${f}:${term(recaseAscii(r, w), true)}`;
+    }
+    case 3: {
+      const f = r.pick(TEXT_FIELDS);
+      const v = someValue(c, f);
+      if (v === undefined || typeof v !== 'string') return `${f}:*`;
+      const ws = words(v).filter((w) => w.length >= 2);
+      if (ws.length === 0) return `${f}:*`;
+      const w = r.pick(ws);
+      return `${f}:${recaseAscii(r, w.slice(0, r.int(1, w.length)))}*`;
+    }
+    case 4:
+    case 5: {
+      // exact
+      if (r.chance(0.4)) {
+        return r.pick([
+          'host:="web-1"',
+          'host:=web-1',
+          'host:=WEB-1',
+          'user:="Alice Smith"',
+          'user:=alice',
+          'user:=Alice',
+          'code:=E42',
+          'code:=500',
+          'code:="0500"',
+          'code:=500.0',
+          'level:=warning',
+          'level:=warn',
+          'level:=ERROR',
+          'service:=Checkout',
+          'service:=checkout',
+          'trace_id:=""',
+          'flag:=true',
+          'flag:=yes',
+          'cached:=false',
+          'version:="1.2"',
+          'latency:=0.5',
+          'latency:="1.5s"',
+          'message:="결제 승인 완료"',
+          'message:=""',
+          'tags:="[]"',
+          'tags:="[\\"alpha\\",\\"beta\\"]"',
+          'stream:=app',
+        ]);
+      }
+      const f = r.pick(TEXT_FIELDS);
+      const v = someValue(c, f);
+      return v === undefined ? `${f}:=nothing` : `${f}:=${quote(String(v))}`;
+    }
+    case 6:
+      return `${r.pick(['host', 'service', 'user', 'code', 'status', 'level', 'stream', 'message'])}:(${r.pick([
+        'error OR warning',
+        'web-1 OR web-2',
+        'payment OR checkout',
+        'alice OR bob',
+        '500 OR E42',
+        '404 OR 503',
+        'auth OR app',
+        'declined OR 결제',
+        'NOT info',
+      ])})`;
+    case 7:
+      return leafExists(c);
+    case 8:
+      return leafRegex(c);
+    default:
+      return r.chance(0.5) ? leafCompare(c) : leafRange(c);
+  }
+}
+
+function leafExists(c: Ctx): string {
+  return `${c.r.pick([
+    'trace_id',
+    'http.method',
+    'http',
+    'code',
+    'cached',
+    'flag',
+    'user',
+    'note',
+    'level',
+    'service',
+    'host',
+    'message',
+    'nonexistent',
+    'level_',
+    'tags',
+    'client.geo.country',
+    'latency',
+    'status',
+  ])}:*`;
+}
+
+function leafRegex(c: Ctx): string {
+  return c.r.pick([
+    'http.path:/^\\/api\\/v[12]\\//',
+    'message:/(?i)timeout/',
+    'message:/^GET /',
+    'message:/ssh2$/',
+    'status:/^5\\d\\d$/',
+    'status:/^20/',
+    'host:/web-[12]$/',
+    'host:/(?i)^web/',
+    'code:/^E/',
+    'code:/^5/',
+    'code:/^500$/',
+    'user:/(?i)^alice/',
+    'duration_ms:/\\.5$/',
+    'duration_ms:/^1\\d$/',
+    'message:/결제.*완료/',
+    'trace_id:/^[0-9a-f]{4}a/',
+    'latency:/s$/',
+    'latency:/^0\\.5$/',
+    'cached:/^t/',
+    'flag:/^(yes|true)$/',
+    'version:/^1\\.1/',
+    'level:/^(warn|error)$/',
+    'stream:/^a/',
+    'tags:/alpha/',
+    'message:/\\d{4}/',
+  ]);
+}
+
+function num(r: Rng, field: string): string {
+  switch (field) {
+    case 'status':
+      return String(r.pick([200, 201, 204, 301, 404, 499, 500, 502, 503, 600]));
+    case 'duration_ms':
+      return String(r.pick([0, 1, 12.5, 100, 999.9, 1000, 1500, 2999.9, 3000, -1, 1e3]));
+    case 'code':
+      return String(r.pick([42, 200, 404, 500, 503, 0, 1000]));
+    case 'latency':
+      return String(r.pick([0, 0.5, 1.5, 2.5, 3, 5, -0.5]));
+    default:
+      return String(r.int(0, 10));
+  }
+}
+
+const NUM_FIELDS = ['status', 'duration_ms', 'code', 'latency', 'seq', 'cached', 'flag'];
+
+function leafCompare(c: Ctx): string {
+  const r = c.r;
+  const op = r.pick(['>', '>=', '<', '<=']);
+  if (r.chance(0.25)) {
+    return r.pick([
+      `user:${op}"m"`,
+      `user:${op}m`,
+      `version:${op}"1.5"`,
+      `version:${op}"1.10"`,
+      `host:${op}"web-2"`,
+      `code:${op}"E"`,
+      `code:${op}"500"`,
+      `status:${op}"500"`,
+      `latency:${op}"1"`,
+      `region:${op}eu`,
+      `service:${op}"결"`,
+    ]);
+  }
+  const f = r.pick(NUM_FIELDS);
+  const v = f === 'seq' ? String(r.int(0, EVENTS)) : num(r, f);
+  return `${f}:${op}${v}`;
+}
+
+function leafRange(c: Ctx): string {
+  const r = c.r;
+  const open = r.pick(['[', '{']);
+  const close = r.pick([']', '}']);
+  const sep = r.pick([' TO ', ', ', ' , ']);
+  if (r.chance(0.25)) {
+    const [f, lo, hi] = r.pick<[string, string, string]>([
+      ['version', '"1.2"', '"1.9"'],
+      ['version', '"1.10"', '"2.0"'],
+      ['user', 'a', 'c'],
+      ['user', '"alice"', '"mallory"'],
+      ['code', '"E"', '"F"'],
+      ['code', '"400"', '"600"'],
+      ['status', '"400"', '"600"'],
+      ['host', '"web-1"', '"web-3"'],
+      ['latency', '1', '"2"'],
+      ['region', '*', 'eu'],
+    ]);
+    return `${f}:${open}${lo}${sep}${hi}${close}`;
+  }
+  const f = r.pick(NUM_FIELDS);
+  let a = f === 'seq' ? String(r.int(0, EVENTS)) : num(r, f);
+  let b = f === 'seq' ? String(r.int(0, EVENTS)) : num(r, f);
+  if (Number(a) > Number(b)) [a, b] = [b, a];
+  if (r.chance(0.15)) a = '*';
+  else if (r.chance(0.15)) b = '*';
+  return `${f}:${open}${a}${sep}${b}${close}`;
+}
+
+/** A time bound: often an event's own time (so inclusive/exclusive bounds are exercised). */
+function timeText(c: Ctx): string {
+  const r = c.r;
+  const us = r.chance(0.5) ? r.pick(c.events).ref.time : (T0 - 3_600_000 + r.int(0, SPAN_MS + 7_200_000)) * 1000;
+  const iso = isoMicros(us);
+  switch (r.int(0, 6)) {
+    case 0:
+      return iso.slice(0, 10); // a whole day
+    case 1:
+      return `${iso.slice(0, 19)}Z`; // a whole second
+    case 2:
+      return `${iso.slice(0, 16)}`; // a whole minute, no zone = UTC
+    case 3:
+      return String(Math.floor(us / 1e6)); // epoch seconds
+    case 4:
+      return '*';
+    default:
+      return iso; // µs / ms precision
+  }
+}
+
+function leafTime(c: Ctx): string {
+  const r = c.r;
+  if (r.chance(0.2)) return `_time:${r.pick(['>=', '>', '<', '<='])}${timeText(c).replace('*', '2026-11-19')}`;
+  let a = timeText(c);
+  let b = timeText(c);
+  if (a !== '*' && b !== '*' && a > b && a.length === b.length) [a, b] = [b, a];
+  return `_time:${r.pick(['[', '(', '{'])}${a}${r.pick([', ', ' TO '])}${b}${r.pick([']', ')', '}'])}`;
+}
+
+function leaf(c: Ctx): string {
+  const x = c.r.next();
+  if (x < 0.25) return leafWord(c);
+  if (x < 0.35) return leafPhrase(c);
+  if (x < 0.43) return leafPrefix(c);
+  if (x < 0.93) return leafField(c);
+  return leafTime(c);
+}
+
+function expr(c: Ctx, depth: number): string {
+  const r = c.r;
+  const x = r.next();
+  if (depth >= 2 || x < 0.45) return leaf(c);
+  const sub = () => {
+    const e = expr(c, depth + 1);
+    return /\s/.test(e) && !/^[-\w.]+:\(.*\)$/.test(e) ? `(${e})` : e;
+  };
+  if (x < 0.65) return Array.from({ length: r.int(2, 3) }, sub).join(r.chance(0.5) ? ' ' : ' AND ');
+  if (x < 0.85) return Array.from({ length: r.int(2, 3) }, sub).join(' OR ');
+  return `${r.chance(0.5) ? 'NOT ' : '-'}${sub()}`;
+}
+
+// --- checking ---
+
+interface Answer {
+  total: number;
+  seqs: number[];
+  stats: { blocks: number; blocksScanned: number };
+}
+
+let srv: Server;
+let events: Generated[];
+
+async function run(q: string): Promise<Answer> {
+  const desc = await search(srv.url, q, { limit: LIMIT });
+  if (desc.status !== 200) throw new Error(`search ${JSON.stringify(q)} answered ${desc.status}: ${JSON.stringify(desc.body)}`);
+  const seqs = new Set(desc.body.events.map((e) => Number(e.seq)));
+  if (desc.body.total > LIMIT) {
+    // Oldest and newest LIMIT events together cover every match while total <= 2 * LIMIT.
+    const asc = await search(srv.url, q, { limit: LIMIT, order: 'asc' });
+    for (const e of asc.body.events) seqs.add(Number(e.seq));
+  }
+  const stats = desc.body.stats as Answer['stats'];
+  return { total: desc.body.total, seqs: [...seqs].sort((a, b) => a - b), stats };
+}
+
+function expected(filter: FilterNode): number[] {
+  const out: number[] = [];
+  for (const g of events) if (matches(filter, g.ref)) out.push(g.raw.seq as number);
+  return out;
+}
+
+function show(seq: number): string {
+  const g = events[seq]!;
+  return `    seq ${seq}: ${JSON.stringify({ ...g.ref, time: isoMicros(g.ref.time) })}`;
+}
+
+/** Compares one query; returns a readable report of the difference, or null when it agrees. */
+async function check(q: string): Promise<string | null> {
+  const filter = parseQuery(q).filter;
+  const want = expected(filter);
+  const got = await run(q);
+  const gotSet = new Set(got.seqs);
+  const wantSet = new Set(want);
+  const missing = want.filter((s) => !gotSet.has(s));
+  const extra = got.seqs.filter((s) => !wantSet.has(s));
+  if (got.total === want.length && missing.length === 0 && extra.length === 0) return null;
+  const lines = [
+    `query ${JSON.stringify(q)}`,
+    `  filter ${JSON.stringify(filter)}`,
+    `  total: store ${got.total}, reference ${want.length}; missing ${missing.length}, extra ${extra.length}`,
+  ];
+  if (missing.length) lines.push('  missing (reference matches, store does not):', ...missing.slice(0, 3).map(show));
+  if (extra.length) lines.push('  extra (store matches, reference does not):', ...extra.slice(0, 3).map(show));
+  return lines.join('\n');
+}
+
+before(async () => {
+  srv = await startServer({ configYaml: 'store:\n  blockRows: 1024\n  maxDynamicColumns: 10\n' });
+  events = generate(new Rng(SEED));
+  // Chunks of CHUNK events, one stream each, indexed one after the other so that blocks stay
+  // near blockRows rows (a block is sealed once it holds at least blockRows rows).
+  for (let i = 0; i < events.length; i += CHUNK) {
+    const chunk = events.slice(i, i + CHUNK);
+    const body = chunk.map((g) => JSON.stringify(g.raw)).join('\n');
+    const res = await ingest(srv.url, body, { stream: chunk[0]!.stream });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.accepted, chunk.length, JSON.stringify(res.body));
+    await waitIndexed(srv.url);
+  }
+});
+
+after(async () => {
+  await srv?.stop();
+});
+
+describe('search agrees with a brute-force scan', () => {
+  test('the stored events are the reference view of what was sent', async () => {
+    const all = await search(srv.url, '*', { limit: LIMIT });
+    const allAsc = await search(srv.url, '*', { limit: LIMIT, order: 'asc' });
+    assert.equal(all.body.total, EVENTS);
+    const bySeq = new Map<number, Record<string, unknown>>();
+    for (const e of [...all.body.events, ...allAsc.body.events]) bySeq.set(Number(e.seq), e);
+    assert.equal(bySeq.size, EVENTS);
+    const diffs: string[] = [];
+    for (const g of events) {
+      const e = bySeq.get(g.raw.seq as number)!;
+      const { _id, _time, _ingest_time, stream, message, level, host, service, ...fields } = e;
+      const got = { time: _time, stream, message, level, host, service, fields };
+      const want = { ...g.ref, time: micros6(g.ref.time) };
+      try {
+        assert.deepEqual(got, want);
+      } catch {
+        if (diffs.length < 5) diffs.push(`stored ${JSON.stringify(got)}\nexpected ${JSON.stringify(want)}`);
+      }
+    }
+    assert.deepEqual(diffs, []);
+    const s = all.body.stats as Answer['stats'];
+    assert.ok(s.blocks >= 16, `the data spans many skip-index blocks (${s.blocks})`);
+  });
+
+  test('targeted: skip-index pruning never loses a match', async () => {
+    const failures: string[] = [];
+    const cases: Array<{ q: string; total?: number; maxScanned?: number }> = [
+      // A rare token in exactly one event (one block), in any case.
+      { q: 'zyxqplonk', total: 1, maxScanned: 2 },
+      { q: 'ZYXQPLONK', total: 1, maxScanned: 2 },
+      { q: 'zyxq*', total: 1, maxScanned: 2 },
+      { q: 'quokka', total: 2, maxScanned: 3 },
+      { q: '"Lonely-Needle-0x2A"', total: 1, maxScanned: 2 },
+      { q: 'lonely-needle-0x2a', total: 1, maxScanned: 2 },
+      { q: 'needle-7f3a9c', total: 2, maxScanned: 3 },
+      { q: 'needle', total: 2 },
+      { q: '7f3a9c', total: 2 },
+      { q: 'xenolith42', total: 1, maxScanned: 2 },
+      { q: 'xenolith', total: 0 },
+      { q: '바나나우유', total: 1, maxScanned: 2 },
+      { q: '나나', total: 1, maxScanned: 2 },
+      { q: 'zyxqplonk OR xenolith42', total: 2, maxScanned: 3 },
+      { q: 'zyxqplonk service:*' },
+      { q: 'NOT zyxqplonk', total: EVENTS - 1 },
+      // A term only in a string field, not in any message.
+      { q: 'xylophone', total: 0 },
+      { q: 'note:xylophone', total: 4, maxScanned: 5 },
+      { q: 'note:XYLO*', total: 4 },
+      { q: 'note:"orchestra tuning"', total: 4 },
+      { q: 'note:=xylophone', total: 0 },
+      // Korean bigrams inside longer runs.
+      { q: '결제' },
+      { q: '결제를' },
+      { q: '제를' },
+      { q: '요청' },
+      { q: '했습' },
+      { q: '결' },
+      { q: '결제를요청', total: 0 },
+      { q: '"결제를 요청했습니다"' },
+      { q: '사용자 로그인 실패' },
+      { q: 'service:결제' },
+      { q: 'サーバー' },
+      { q: 'エラー' },
+      // A token inside a longer word must not match as a word.
+      { q: 'pay' },
+      { q: 'ayment', total: 0 },
+      { q: 'error' },
+      { q: 'errors' },
+      { q: 'terror' },
+      { q: 'prepay', total: 0 },
+      { q: 'prepay*' },
+      { q: '1.2' },
+      { q: '1.2.3' },
+      { q: '1.2.30' },
+      // Numeric-looking values.
+      { q: '42' },
+      { q: '0042' },
+      { q: '420' },
+      { q: '3.14' },
+      { q: '173.234.31.186' },
+      { q: '173.234.31.18', total: 0 },
+      { q: 'code:500' },
+      { q: 'code:0500' },
+      { q: 'code:=0500' },
+      { q: 'code:404' },
+      { q: 'code:>=500' },
+      { q: 'code:E42' },
+      { q: 'latency:5' },
+      { q: 'latency:1.5' },
+      { q: 'latency:>2' },
+      { q: 'status:500 OR code:500' },
+      { q: 'seq:4242', total: 1 },
+      // Long tokens (more than 64 characters are indexed by their first 64).
+      { q: `blob ${events.find((g) => g.ref.message.startsWith('blob '))!.ref.message.split(' ')[1]}`, total: 1 },
+      { q: `${events.find((g) => g.ref.message.startsWith('blob '))!.ref.message.split(' ')[1]!.slice(0, 70)}*`, total: 1 },
+      { q: `${events.find((g) => g.ref.message.startsWith('blob '))!.ref.message.split(' ')[1]!.slice(0, 70)}`, total: 0 },
+    ];
+    for (const c of cases) {
+      const diff = await check(c.q);
+      if (diff !== null) failures.push(diff);
+      const a = await run(c.q);
+      if (c.total !== undefined && a.total !== c.total) failures.push(`query ${JSON.stringify(c.q)}: total ${a.total}, want ${c.total}`);
+      if (c.maxScanned !== undefined && a.stats.blocksScanned > c.maxScanned) {
+        failures.push(`query ${JSON.stringify(c.q)}: scanned ${a.stats.blocksScanned} of ${a.stats.blocks} blocks, want <= ${c.maxScanned}`);
+      }
+    }
+    assert.equal(failures.length, 0, `\n${failures.join('\n\n')}`);
+  });
+
+  test(`random queries (seed ${SEED})`, async () => {
+    const c: Ctx = { r: new Rng(SEED + 1), events };
+    const failures: string[] = [];
+    const seen = new Set<string>();
+    let checked = 0;
+    while (checked < RANDOM_QUERIES) {
+      const q = expr(c, 0);
+      if (seen.has(q)) continue;
+      seen.add(q);
+      checked++;
+      let diff: string | null;
+      try {
+        diff = await check(q);
+      } catch (err) {
+        diff = `query ${JSON.stringify(q)}: ${(err as Error).message}`;
+      }
+      if (diff !== null) failures.push(diff);
+    }
+    console.log(`checked ${checked} random queries, ${failures.length} disagree`);
+    assert.equal(failures.length, 0, `${failures.length} of ${checked} queries disagree:\n${failures.slice(0, 25).join('\n\n')}`);
+  });
+});
