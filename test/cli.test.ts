@@ -220,21 +220,31 @@ describe('graceful stop', () => {
     const srv = await startServer();
     let restarted: Server | undefined;
     try {
-      // Requests in flight while the signal arrives: each answered one says how many of its
-      // events (the first N lines) are durable.
+      // Acknowledged requests, then the signal while more are in flight: each answer says how
+      // many of its events (its first N lines) are durable.
       const requests = 24;
-      const perRequest = 200;
+      const perRequest = 1000;
       const sent = Array.from({ length: requests }, (_, r) =>
         Array.from({ length: perRequest }, (_, i) => JSON.stringify({ message: `gs event r${r} i${i}`, r, i })).join('\n'),
       );
-      const first = await ingest(srv.url, sent[0], { stream: 'gs' });
-      assert.equal(first.status, 200);
-      assert.equal(first.body.accepted, perRequest);
-      const rest = sent.slice(1).map((body) =>
-        ingest(srv.url, body, { stream: 'gs' }).catch(() => ({ status: 0, body: {} as Record<string, unknown> })),
+      for (let r = 0; r < 4; r++) {
+        const a = await ingest(srv.url, sent[r], { stream: 'gs' });
+        assert.equal(a.body.accepted, perRequest);
+      }
+      let answered = 0;
+      const answers = await Promise.all(
+        sent.map((body, r) =>
+          r < 4
+            ? { status: 200, body: { accepted: perRequest } as Record<string, unknown> }
+            : ingest(srv.url, body, { stream: 'gs' }).then(
+                (a) => {
+                  if (++answered === 4) srv.proc.kill('SIGTERM');
+                  return a;
+                },
+                (err) => ({ status: 0, body: { error: String(err.cause ?? err) } as Record<string, unknown> }),
+              ),
+        ),
       );
-      srv.proc.kill('SIGTERM');
-      const answers = [first, ...(await Promise.all(rest))];
       const code = srv.proc.exitCode ?? (await new Promise((r) => srv.proc.once('exit', r)));
       assert.equal(code, 0, `exit code 0 after SIGTERM\n${srv.logs()}`);
       assert.match(srv.logs(), /"msg":"stopped"/);
@@ -245,7 +255,7 @@ describe('graceful stop', () => {
         if (a.status === 200 || n > 0) acked.set(r, n);
       });
       const ackedTotal = [...acked.values()].reduce((s, n) => s + n, 0);
-      console.log("DEBUG", answers.map((a) => `${a.status}:${a.body.accepted}`).join(" "));
+      console.log("DEBUG", answers.map((a) => `${a.status}:${a.body.accepted}:${a.body.error ?? ""}`).join(" "));
       assert.ok(ackedTotal >= perRequest);
 
       restarted = await startServer({ dataDir: srv.dataDir });

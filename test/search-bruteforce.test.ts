@@ -698,6 +698,7 @@ interface Answer {
   stats: { blocks: number; blocksScanned: number };
 }
 
+const timing = { ref: 0, store: 0 };
 let srv: Server;
 let events: Generated[];
 
@@ -728,8 +729,12 @@ function show(seq: number): string {
 /** Compares one query; returns a readable report of the difference, or null when it agrees. */
 async function check(q: string): Promise<string | null> {
   const filter = parseQuery(q).filter;
+  const t0 = performance.now();
   const want = expected(filter);
+  const t1 = performance.now();
   const got = await run(q);
+  timing.ref += t1 - t0;
+  timing.store += performance.now() - t1;
   const gotSet = new Set(got.seqs);
   const wantSet = new Set(want);
   const missing = want.filter((s) => !gotSet.has(s));
@@ -892,7 +897,7 @@ describe('search agrees with a brute-force scan', () => {
       }
       if (diff !== null) failures.push(diff);
     }
-    console.log(`checked ${checked} random queries, ${failures.length} disagree`);
+    console.log(`checked ${checked} random queries, ${failures.length} disagree`, timing);
     assert.equal(failures.length, 0, `${failures.length} of ${checked} queries disagree:\n${failures.slice(0, 25).join('\n\n')}`);
   });
 });

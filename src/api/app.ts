@@ -83,6 +83,19 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const indexer = new Indexer({ queue, store, pool, topic: INGEST_TOPIC, logger });
   await indexer.start();
 
+  // Retention: drop whole day partitions older than the configured number of days, hourly.
+  const retention = async () => {
+    if (config.store.retentionDays <= 0) return;
+    try {
+      await store.dropBefore((Date.now() - config.store.retentionDays * 86_400_000) * 1000);
+    } catch (err) {
+      logger.error({ err: String(err) }, 'retention failed');
+    }
+  };
+  await retention();
+  const retentionTimer = setInterval(retention, 3_600_000);
+  retentionTimer.unref();
+
   let shuttingDown = false;
   const counters = {
     http: { received: 0, accepted: 0, rejected: 0, requests: 0 },
@@ -295,6 +308,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const stop = () => {
     stopping ??= (async () => {
       shuttingDown = true;
+      clearInterval(retentionTimer);
       logger.info({}, 'shutting down: no longer accepting');
       await syslog.close();
       await app.close();

@@ -109,6 +109,14 @@ export const configSchema = z
             'Dynamic fields stored as their own typed column per day partition; the rest go to a JSON column.',
           ),
         memoryLimit: z.string().default('512MB').describe('DuckDB memory_limit.'),
+        retentionDays: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe(
+            'Days of events to keep; whole day partitions older than this are dropped (checked hourly). 0 keeps everything.',
+          ),
       })
       .prefault({})
       .describe('Embedded store (DuckDB).'),

@@ -131,11 +131,26 @@ function civilUs(y: number, mo: number, d: number, sod: number, frac: number): n
   return (Date.UTC(y, mo - 1, d) / 1000 + sod) * 1_000_000 + frac;
 }
 
+// The year that the last lookup fell in, as a range of epoch ms: receive times are close together.
+let yearStartMs = 0;
+let yearEndMs = -1;
+let cachedYear = 0;
+
+/** UTC year of epoch ms (finite). */
+function utcYear(ms: number): number {
+  if (ms >= yearStartMs && ms < yearEndMs) return cachedYear;
+  const y = new Date(ms).getUTCFullYear();
+  cachedYear = y;
+  yearStartMs = Date.UTC(y, 0, 1);
+  yearEndMs = Date.UTC(y + 1, 0, 1);
+  return y;
+}
+
 /** The most recent year putting month/day/sod no later than nowMs + skew (as core/time.ts). */
 function yearlessUs(mo: number, d: number, sod: number, frac: number, nowMs: number): number {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || !Number.isFinite(nowMs)) return Number.NaN;
   const limitUs = (nowMs + RFC3164_FUTURE_SKEW_MS) * 1000;
-  let y = new Date(nowMs + RFC3164_FUTURE_SKEW_MS).getUTCFullYear();
+  let y = utcYear(nowMs + RFC3164_FUTURE_SKEW_MS);
   for (let tries = 0; tries < 9; tries++, y--) {
     if (d > daysInMonth(y, mo)) continue; // Feb 29 outside a leap year
     const us = civilUs(y, mo, d, sod, frac);
@@ -146,7 +161,7 @@ function yearlessUs(mo: number, d: number, sod: number, frac: number, nowMs: num
 
 function twoDigitYear(yy: number, nowMs: number): number {
   const y = 2000 + yy;
-  return Number.isFinite(nowMs) && y > new Date(nowMs).getUTCFullYear() + 1 ? y - 100 : y;
+  return Number.isFinite(nowMs) && y > utcYear(nowMs) + 1 ? y - 100 : y;
 }
 
 function done(out: TimePrefix, us: number, end: number, layout: TimeLayout): boolean {

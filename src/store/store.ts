@@ -61,5 +61,7 @@ export interface Store {
     limit: number,
   ): Promise<{ total: number; values: Array<{ value: string | number | boolean | null; count: number }> }>;
   stats(): Promise<StoreStats>;
+  /** Retention: drops whole time partitions whose newest event is older than `cutoffUs`. */
+  dropBefore(cutoffUs: number): Promise<string[]>;
   close(): Promise<void>;
 }

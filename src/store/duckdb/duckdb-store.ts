@@ -98,6 +98,7 @@ export class DuckDBStore implements Store {
   private readonly partitions = new Map<string, Partition>();
   private readonly watermarks = new Map<string, number>();
   private readonly dbPath: string;
+  private writeLock: Promise<unknown> = Promise.resolve();
 
   constructor(opts: DuckDBStoreOptions) {
     this.opts = {
@@ -250,7 +251,18 @@ export class DuckDBStore implements Store {
     return p;
   }
 
-  async write(topic: string, batch: EventBatch): Promise<{ written: number; skipped: number }> {
+  /** Runs `fn` alone on the writer connection (writes and retention never interleave). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writeLock.then(fn);
+    this.writeLock = run.catch(() => undefined);
+    return run;
+  }
+
+  write(topic: string, batch: EventBatch): Promise<{ written: number; skipped: number }> {
+    return this.exclusive(() => this.writeNow(topic, batch));
+  }
+
+  private async writeNow(topic: string, batch: EventBatch): Promise<{ written: number; skipped: number }> {
     const w = this.writer;
     if (!w) throw new Error('BUG: store is not open');
     // 1. Drop rows the store already has (replay), group the rest by day partition.
@@ -675,6 +687,39 @@ export class DuckDBStore implements Store {
     } catch (err) {
       this.wrapQueryError(err);
     }
+  }
+
+  /**
+   * Retention: drops every day partition whose newest event is older than `cutoffUs` (whole
+   * tables, never single rows, so the rowid ranges of the skip index stay valid). Returns the
+   * names of the dropped partitions.
+   */
+  dropBefore(cutoffUs: number): Promise<string[]> {
+    return this.exclusive(() => this.dropBeforeNow(cutoffUs));
+  }
+
+  private async dropBeforeNow(cutoffUs: number): Promise<string[]> {
+    const w = this.writer;
+    if (!w) throw new Error('BUG: store is not open');
+    const dropped: string[] = [];
+    for (const p of [...this.partitions.values()]) {
+      if (p.rows === 0 || p.maxTime >= cutoffUs) continue;
+      await w.run('BEGIN TRANSACTION');
+      try {
+        await w.run(`DROP TABLE IF EXISTS ${sqlIdent(p.name)}`);
+        for (const t of ['_lw_blocks', '_lw_overflow'])
+          await w.run(`DELETE FROM ${t} WHERE part = ${sqlString(p.name)}`);
+        await w.run(`DELETE FROM _lw_partitions WHERE name = ${sqlString(p.name)}`);
+        await w.run('COMMIT');
+      } catch (err) {
+        await w.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+      this.partitions.delete(p.name);
+      dropped.push(p.name);
+      this.opts.logger?.info({ partition: p.name, rows: p.rows }, 'retention: partition dropped');
+    }
+    return dropped;
   }
 
   async stats(): Promise<StoreStats> {
