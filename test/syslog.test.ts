@@ -268,22 +268,22 @@ describe('syslog over TCP', () => {
 const hasLogger = spawnSync('logger', ['--version'], { encoding: 'utf8' }).status === 0;
 const NO_LOGGER = hasLogger ? false : 'util-linux `logger` is not installed';
 
-/** Runs util-linux logger (TZ=UTC, so its RFC 3164 local time is UTC). */
+/** Runs util-linux logger (TZ=UTC, so its RFC 3164 local time is UTC); input goes to its stdin. */
 function logger(args: string[], input?: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn('logger', args, {
       env: { ...process.env, TZ: 'UTC' },
-      stdio: ['pipe', 'ignore', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'],
     });
     let err = '';
-    p.stderr.on('data', (d) => {
+    p.stderr!.on('data', (d) => {
       err += d;
     });
     p.on('error', reject);
     p.on('exit', (code) =>
       code === 0 ? resolve() : reject(new Error(`logger ${args.join(' ')}: exit ${code}\n${err}`)),
     );
-    p.stdin.end(input ?? '');
+    if (input !== undefined) p.stdin!.end(input);
   });
 }
 

@@ -40,7 +40,9 @@ const INDEXED_FIXED = new Set(['message', 'host', 'service']);
 const FIXED_VARCHAR = new Set(['stream', 'message', 'level', 'host', 'service']);
 
 const WORD = '[^\\p{L}\\p{N}\\p{M}_]';
-const CJK = /[\p{Script=Hangul}\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+// Script_Extensions, as in src/core/tokenize.ts: the prolonged sound mark `ー` (Script=Common) is
+// kana, so `サーバー` needs no boundary after it and is found in `サーバーで`.
+const CJK = /[\p{scx=Hangul}\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]/u;
 const WORDCHAR = /[\p{L}\p{N}\p{M}_]/u;
 const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -62,12 +64,30 @@ function sourcesFor(field: string | null, schema: TableSchema): Source[] {
   const t = schema.columns.get(f);
   if (t !== undefined) out.push({ expr: sqlIdent(f), type: t });
   if (schema.overflow.has(f)) {
-    out.push({
-      expr: `json_extract_string(_extra, ${sqlString(`$."${f.replace(/"/g, '\\"')}"`)})`,
-      type: 'VARCHAR',
-    });
+    // A value in `_extra` keeps its JSON type: one source per type, so that a number that
+    // overflowed (a type conflict, or too many columns) matches like a number in a column.
+    // Values of the column's own type never overflow, so that source is left out.
+    const path = sqlString(`$."${f.replace(/"/g, '\\"')}"`);
+    const jt = `json_type(_extra, ${path})`;
+    const text = `json_extract_string(_extra, ${path})`;
+    if (t !== 'VARCHAR') out.push({ expr: `(CASE WHEN ${jt} = 'VARCHAR' THEN ${text} END)`, type: 'VARCHAR' });
+    if (t !== 'DOUBLE') {
+      out.push({
+        expr: `(CASE WHEN ${jt} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST(${text} AS DOUBLE) END)`,
+        type: 'DOUBLE',
+      });
+    }
+    if (t !== 'BOOLEAN') out.push({ expr: `(CASE WHEN ${jt} = 'BOOLEAN' THEN ${text} = 'true' END)`, type: 'BOOLEAN' });
   }
   return out;
+}
+
+/**
+ * A number as text the way JSON (and JavaScript) writes it, for prefixes and regular expressions:
+ * `500` rather than DuckDB's `500.0`, so that `status:/^5\d\d$/` and `status:50*` see what was sent.
+ */
+function numberText(expr: string): string {
+  return `(CASE WHEN ${expr} = trunc(${expr}) AND abs(${expr}) < 1e15 THEN CAST(CAST(${expr} AS BIGINT) AS VARCHAR) ELSE CAST(${expr} AS VARCHAR) END)`;
 }
 
 /**
@@ -107,9 +127,11 @@ function cmpSql(src: Source, op: string, v: string | number, field: string): str
   }
   if (src.type === 'DOUBLE') return isNumeric(v) ? `${src.expr} ${op} ${sqlNumber(Number(v))}` : 'false';
   if (src.type === 'BOOLEAN') return 'false';
-  if (isNumeric(v)) return `TRY_CAST(${src.expr} AS DOUBLE) ${op} ${sqlNumber(Number(v))}`;
+  // String values: an unquoted number compares numerically with the values that read as a number;
+  // a quoted or non-numeric bound compares as a string (docs/query-language.md).
+  if (typeof v === 'number') return `TRY_CAST(${src.expr} AS DOUBLE) ${op} ${sqlNumber(v)}`;
   void field;
-  return `${src.expr} ${op} ${sqlString(String(v))}`;
+  return `${src.expr} ${op} ${sqlString(v)}`;
 }
 
 function boolValue(v: string): string | null {
@@ -141,6 +163,11 @@ function leafFor(src: Source, node: FilterNode, field: string): string {
     }
     case 'exact': {
       const v = node.value;
+      if (field === 'level') {
+        // The column holds normalised levels: any spelling of a level means that level.
+        const lv = normalizeLevel(v);
+        if (lv !== '') return `${src.expr} = ${sqlString(lv)}`;
+      }
       if (src.type === 'VARCHAR') return `${src.expr} = ${sqlString(v)}`;
       if (src.type === 'DOUBLE') return isNumeric(v) ? `${src.expr} = ${sqlNumber(Number(v))}` : 'false';
       if (src.type === 'BOOLEAN') {
@@ -151,8 +178,8 @@ function leafFor(src: Source, node: FilterNode, field: string): string {
     }
     case 'prefix': {
       if (src.type === 'VARCHAR') return textMatch(src.expr, node.value, true);
-      if (src.type === 'BOOLEAN') return 'false';
-      return `CAST(${src.expr} AS VARCHAR) ILIKE ${sqlString(`${likeEscape(node.value)}%`)} ESCAPE '\\'`;
+      const text = src.type === 'DOUBLE' ? numberText(src.expr) : `CAST(${src.expr} AS VARCHAR)`;
+      return `${text} ILIKE ${sqlString(`${likeEscape(node.value)}%`)} ESCAPE '\\'`;
     }
     case 'compare':
       return cmpSql(src, node.op, node.value, field);
@@ -164,7 +191,12 @@ function leafFor(src: Source, node: FilterNode, field: string): string {
       return parts.join(' AND ');
     }
     case 'regex': {
-      const e = src.type === 'VARCHAR' ? src.expr : `CAST(${src.expr} AS VARCHAR)`;
+      const e =
+        src.type === 'VARCHAR'
+          ? src.expr
+          : src.type === 'DOUBLE'
+            ? numberText(src.expr)
+            : `CAST(${src.expr} AS VARCHAR)`;
       return `regexp_matches(${e}, ${sqlString(node.pattern)})`;
     }
     case 'exists':
