@@ -86,4 +86,3 @@ export class Uint32Set {
     for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.add(old[i]);
   }
 }
-

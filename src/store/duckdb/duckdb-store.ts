@@ -614,10 +614,9 @@ export class DuckDBStore implements Store {
       const countSql = selects
         .map((s) => `SELECT count(*) AS c FROM ${sqlIdent(s.p.name)} WHERE ${s.where}`)
         .join(' UNION ALL ');
-      const total = Number(
-        (await conn.runAndReadAll(`SELECT sum(c) FROM (${countSql})`)).getRows()[0][0] ?? 0,
-      );
-      if (total === 0 || req.limit <= 0) return { events: [], total, stats };
+      const count = async () =>
+        Number((await conn.runAndReadAll(`SELECT sum(c) FROM (${countSql})`)).getRows()[0][0] ?? 0);
+      if (req.limit <= 0) return { events: [], total: await count(), stats };
       const dir = req.order === 'asc' ? 'ASC' : 'DESC';
       const topSql = selects
         .map(
@@ -630,6 +629,9 @@ export class DuckDBStore implements Store {
           `SELECT ti, rid FROM (${topSql}) ORDER BY t ${dir}, q ${dir} LIMIT ${req.limit}`,
         )
       ).getRows();
+      // Fewer matches than the limit: they are all of them, no second scan to count.
+      const total = top.length < req.limit ? top.length : await count();
+      if (total === 0) return { events: [], total, stats };
       const byTable = new Map<number, number[]>();
       for (const [ti, rid] of top) {
         const k = Number(ti);
