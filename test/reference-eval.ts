@@ -140,6 +140,18 @@ function codePointAt(s: string, i: number): string | undefined {
   return String.fromCodePoint(s.codePointAt(i)!);
 }
 
+const lowered = new Map<string, string>();
+
+/** `s.toLowerCase()`, remembered: the same field values are folded for every query. */
+function lower(s: string): string {
+  let l = lowered.get(s);
+  if (l === undefined) {
+    l = s.toLowerCase();
+    if (lowered.size < 200_000) lowered.set(s, l);
+  }
+  return l;
+}
+
 /**
  * Words and phrases: `term` (trimmed) occurs in `text` ignoring case, with no word character
  * right before it when it starts with a (non-CJK) word character, and none right after it when
@@ -150,7 +162,7 @@ export function textMatch(text: string, term: string, prefix: boolean): boolean 
   const t = term.trim();
   if (t === '') return prefix || text === '';
   const lt = t.toLowerCase();
-  const ltext = text.toLowerCase();
+  const ltext = lower(text);
   const first = codePointAt(t, 0);
   const last = codePointBefore(t, t.length);
   const needBefore = isWordChar(first) && !CJK_CHAR.test(first!);

@@ -108,7 +108,7 @@ export const configSchema = z
           .describe(
             'Dynamic fields stored as their own typed column per day partition; the rest go to a JSON column.',
           ),
-        memoryLimit: z.string().default('512MB').describe('DuckDB memory_limit.'),
+        memoryLimit: z.string().default('256MB').describe('DuckDB memory_limit.'),
         retentionDays: z
           .number()
           .int()

@@ -80,8 +80,8 @@ export class Indexer {
   constructor(o: IndexerOptions) {
     this.o = {
       maxBytesPerFetch: 4 * 1024 * 1024,
-      maxInflightPerPartition: 3,
-      maxRowsPerWrite: 65_536,
+      maxInflightPerPartition: 2,
+      maxRowsPerWrite: 49_152,
       ...o,
     };
   }

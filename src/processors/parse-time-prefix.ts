@@ -2,7 +2,8 @@
  * Finds the timestamp a plain-text log line starts with, for the text path of normalize.ts.
  *
  * Only the start of the line is looked at, with a few char-code comparisons to pick the layout;
- * no regular expressions, no allocation except for bracketed forms (one short slice). Layouts:
+ * no regular expressions, and no allocation except one short slice for bracketed and ctime forms.
+ * Layouts:
  * | layout      | example                                   | seen in                        |
  * |-------------|-------------------------------------------|--------------------------------|
  * | `iso`       | `2015-10-18 18:01:47,978`, `...T...Z`     | log4j, logback, Hadoop, Python |
