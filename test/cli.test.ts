@@ -245,6 +245,7 @@ describe('graceful stop', () => {
               ),
         ),
       );
+      console.log('T answers', Date.now());
       const code = srv.proc.exitCode ?? (await new Promise((r) => srv.proc.once('exit', r)));
       assert.equal(code, 0, `exit code 0 after SIGTERM\n${srv.logs()}`);
       assert.match(srv.logs(), /"msg":"stopped"/);
@@ -257,8 +258,11 @@ describe('graceful stop', () => {
       const ackedTotal = [...acked.values()].reduce((s, n) => s + n, 0);
       assert.ok(ackedTotal > 4 * perRequest, 'some requests in flight were acknowledged');
 
+      console.log('T exited', Date.now());
       restarted = await startServer({ dataDir: srv.dataDir });
+      console.log('T restarted', Date.now());
       await waitIndexed(restarted.url);
+      console.log('T indexed', Date.now());
       let stored = 0;
       for (let r = 0; r < requests; r++) {
         const s = await search(restarted.url, `stream:gs r:${r}`, { limit: 10_000 });

@@ -320,7 +320,6 @@ export class DuckDBStore implements Store {
     const B = this.opts.blockRows;
     const sealedBlocks: Array<{ p: Partition; meta: BlockMeta }> = [];
     const touched: Array<{ p: Partition; rows: number; minTime: number; maxTime: number }> = [];
-    const tDbg0 = performance.now();
     await w.run('BEGIN TRANSACTION');
     try {
       for (const [name, rows] of groups) {
@@ -434,17 +433,7 @@ export class DuckDBStore implements Store {
         await w.run(`DELETE FROM _lw_watermarks WHERE topic = ${sqlString(topic)} AND part = ${partition}`);
         await w.run(`INSERT INTO _lw_watermarks VALUES (${sqlString(topic)}, ${partition}, ${next})`);
       }
-      const tDbg1 = performance.now();
       await w.run('COMMIT');
-      if (process.env.LW_DEBUG_WRITE)
-        console.error(
-          'write',
-          batch.n,
-          'append',
-          (tDbg1 - tDbg0).toFixed(1),
-          'commit',
-          (performance.now() - tDbg1).toFixed(1),
-        );
     } catch (err) {
       try {
         await w.run('ROLLBACK');
