@@ -241,6 +241,9 @@ function generate(r: Rng): Generated[] {
     if (r.chance(0.1)) ev.k8s = { pod: { name: `payment-api-${r.hex(4)}` } };
     if (r.chance(0.1)) ev.tags = r.pick([['alpha', 'beta'], ['gamma'], []]);
     if (seq % 5000 === 777) ev.note = 'xylophone orchestra tuning'; // a term only in a string field
+    // Last in key order, so it rarely gets one of the maxDynamicColumns columns: mostly in _extra,
+    // with all three JSON types.
+    if (r.chance(0.3)) ev.retry = r.pick<boolean | number | string>([true, false, 0, 1, 2, 2.5, 'yes', 'never', 'true']);
     const stream = STREAMS[Math.floor(seq / CHUNK) % STREAMS.length]!;
     out.push({ raw: ev, ref: refEvent(ev, stream), stream });
   }
@@ -405,6 +408,7 @@ const TEXT_FIELDS = [
   'flag',
   'latency',
   'trace_id',
+  'retry',
 ];
 
 function leafField(c: Ctx): string {
@@ -586,7 +590,7 @@ function num(r: Rng, field: string): string {
   }
 }
 
-const NUM_FIELDS = ['status', 'duration_ms', 'code', 'latency', 'seq', 'cached', 'flag'];
+const NUM_FIELDS = ['status', 'duration_ms', 'code', 'latency', 'seq', 'cached', 'flag', 'retry'];
 
 function leafCompare(c: Ctx): string {
   const r = c.r;
@@ -899,6 +903,29 @@ describe('search agrees with a brute-force scan', () => {
       { q: 'latency:>2' },
       { q: 'status:500 OR code:500' },
       { q: 'seq:4242', total: 1 },
+      // Booleans and numbers are not tokenized: queries that can match them must not prune,
+      // also when they sit in _extra (where retry mostly is) beside strings.
+      { q: 'retry:false' },
+      { q: 'retry:=FALSE' },
+      { q: 'retry:true' },
+      { q: 'retry:tr*' },
+      { q: 'retry:t*' },
+      { q: 'retry:2' },
+      { q: 'retry:2.5' },
+      { q: 'retry:5' },
+      { q: 'retry:=2.50' },
+      { q: 'retry:>=1' },
+      { q: 'retry:>"x"' },
+      { q: 'retry:/^[12]$/' },
+      { q: 'retry:2*' },
+      { q: 'retry:*' },
+      { q: '-retry:false' },
+      { q: 'retry:yes OR retry:never' },
+      { q: 'cached:=false' },
+      { q: 'cached:FALSE' },
+      { q: 'flag:false' },
+      { q: 'flag:=true' },
+      { q: 'flag:f*' },
       // Long tokens (more than 64 characters are indexed by their first 64).
       { q: `blob ${events.find((g) => g.ref.message.startsWith('blob '))!.ref.message.split(' ')[1]}`, total: 1 },
       { q: `${events.find((g) => g.ref.message.startsWith('blob '))!.ref.message.split(' ')[1]!.slice(0, 70)}*`, total: 1 },

@@ -10,6 +10,7 @@ import {
   RFC3164_FUTURE_SKEW_MS,
   scanRfc3164Date,
 } from './time.ts';
+import { readCsv } from '../../test/loghub-fixtures.ts';
 
 const us = (iso: string, extraUs = 0): number => Date.parse(iso) * 1000 + extraUs;
 const NOW = Date.parse('2024-06-15T12:00:00Z');
@@ -234,49 +235,6 @@ describe('parseTimestamp never throws', () => {
     }
   });
 });
-
-/** Minimal RFC 4180 reader: quoted fields may hold commas, CR/LF and doubled quotes. */
-function readCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let i = 0;
-  let quoted = false;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else {
-        field += c;
-      }
-      i++;
-      continue;
-    }
-    if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-    i++;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
 
 const FIXTURES = new URL('../../test/fixtures/loghub/', import.meta.url);
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { Level } from '../core/event.ts';
 import { eventFromText, normalizeRecord } from './normalize.ts';
+import { readCsv } from '../../test/loghub-fixtures.ts';
 
 /** Receive time of every event below: 2026-01-15T00:00:00Z, in µs. */
 const RECV_US = Date.UTC(2026, 0, 15) * 1000;
@@ -136,40 +137,6 @@ describe('eventFromText', () => {
 });
 
 // ---- Loghub ground truth (test/fixtures/loghub) ----
-
-/** RFC 4180 CSV (quoted fields, doubled quotes, newlines inside quotes). */
-function readCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
 
 const FIXTURES = new URL('../../test/fixtures/loghub/', import.meta.url);
 

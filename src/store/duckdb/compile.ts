@@ -246,6 +246,12 @@ function tokensOf(value: string, prefix: boolean): TokenExpr {
   return { kind: 'tokens', hashes: toks.map(hashToken) };
 }
 
+/** Whether a word/exact value (or a prefix) can match a boolean value (`true`, `FALSE`, `tr*`). */
+function mayMatchBoolean(value: string, prefix: boolean): boolean {
+  const l = value.toLowerCase();
+  return prefix ? 'true'.startsWith(l) || 'false'.startsWith(l) : boolValue(l) !== null;
+}
+
 /** The skip-index requirement of a filter for one table. */
 export function tokenExpr(node: FilterNode, schema: TableSchema): TokenExpr {
   switch (node.type) {
@@ -271,6 +277,9 @@ export function tokenExpr(node: FilterNode, schema: TableSchema): TokenExpr {
         const t = schema.columns.get(f);
         if (t !== undefined && t !== 'VARCHAR') return true;
         if (t === undefined && !schema.overflow.has(f)) return true; // compiles to false anyway
+        // Booleans (in `_extra` when the column is VARCHAR or absent) are not tokenized either:
+        // a value that can match `true` or `false` must not prune.
+        if (mayMatchBoolean(node.value, node.type === 'prefix')) return true;
       }
       return tokensOf(node.value, node.type === 'prefix');
     }
