@@ -217,7 +217,7 @@ describe('start fails fast on bad configuration', () => {
 
 describe('graceful stop', () => {
   test('SIGTERM right after ingest: exit 0, and after a restart every acknowledged event is there once', async () => {
-    const srv = await startServer();
+    const srv = await startServer({ args: ['--log-level', 'trace'] });
     let restarted: Server | undefined;
     try {
       // Acknowledged requests, then the signal while more are in flight: each answer says how
@@ -259,6 +259,7 @@ describe('graceful stop', () => {
       assert.ok(ackedTotal > 4 * perRequest, 'some requests in flight were acknowledged');
 
       console.log('T exited', Date.now());
+      console.log(srv.logs());
       restarted = await startServer({ dataDir: srv.dataDir });
       console.log('T restarted', Date.now());
       await waitIndexed(restarted.url);
