@@ -45,7 +45,8 @@ const LEVEL_SPELLINGS: Record<string, string[]> = {
   emergency: ['emergency', 'emerg', 'panic', '0'],
 };
 const LEVEL_OF = new Map<string, string>();
-for (const [level, spellings] of Object.entries(LEVEL_SPELLINGS)) for (const s of spellings) LEVEL_OF.set(s, level);
+for (const [level, spellings] of Object.entries(LEVEL_SPELLINGS))
+  for (const s of spellings) LEVEL_OF.set(s, level);
 
 /** The normalised level of any spelling (case-insensitive), or '' when it is not a level. */
 export function refLevel(v: unknown): string {
@@ -332,7 +333,10 @@ export function matches(node: FilterNode, ev: RefEvent): boolean {
       return compareValue(v, node.op, node.value);
     case 'range':
       if (node.lower === null && node.upper === null) return true;
-      return boundOk(v, node.lower, node.lowerInclusive, true) && boundOk(v, node.upper, node.upperInclusive, false);
+      return (
+        boundOk(v, node.lower, node.lowerInclusive, true) &&
+        boundOk(v, node.upper, node.upperInclusive, false)
+      );
     case 'regex':
       return toRegExp(node.pattern).test(regexText(v));
     case 'exists':

@@ -23,7 +23,8 @@ function assertNumbering(text: string, chunks: Chunk[]): void {
 }
 
 describe('splitChunks', () => {
-  const text = Array.from({ length: 50 }, (_, i) => `line number ${i + 1} ${'x'.repeat(i % 7)}`).join('\n') + '\n';
+  const text =
+    Array.from({ length: 50 }, (_, i) => `line number ${i + 1} ${'x'.repeat(i % 7)}`).join('\n') + '\n';
 
   for (const chunkBytes of [1, 10, 25, 64, 100, 1000, 1 << 20]) {
     for (const readSize of [1, 7, 100, 1 << 20]) {
@@ -63,7 +64,9 @@ describe('splitChunks', () => {
 });
 
 describe('restAfterAccepted', () => {
-  const body = Buffer.from(['{"a":1}', '', '{"a":2}', 'bad', '{"a":3}', '   ', '{"a":4}', '{"a":5}'].join('\n'));
+  const body = Buffer.from(
+    ['{"a":1}', '', '{"a":2}', 'bad', '{"a":3}', '   ', '{"a":4}', '{"a":5}'].join('\n'),
+  );
 
   it('nothing kept: resend everything', () => {
     assert.deepEqual(restAfterAccepted(body, 0, new Set(), true), { offset: 0, lines: 0 });
@@ -93,7 +96,10 @@ describe('restAfterAccepted', () => {
 
   it('unknown when the rejected lines listed stop before the cut', () => {
     assert.equal(restAfterAccepted(body, 3, new Set([4]), false), null, 'line 5 is past the last listed (4)');
-    assert.deepEqual(restAfterAccepted(body, 2, new Set([4]), false), { offset: body.indexOf('bad'), lines: 3 });
+    assert.deepEqual(restAfterAccepted(body, 2, new Set([4]), false), {
+      offset: body.indexOf('bad'),
+      lines: 3,
+    });
   });
 
   it('more kept than the body holds is unknown', () => {

@@ -294,7 +294,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
           fatal = `${name}: server answered ${text}`;
           return;
         }
-        const wait = Math.min(Math.max(Number(res.headers.get('retry-after') ?? 1) || 1, 0.1), 30) * 1000;
+        const after = Number(res.headers.get('retry-after') ?? Number.NaN);
+        const wait = Number.isFinite(after) ? Math.min(Math.max(after, 0.05), 30) * 1000 : 1000;
         await new Promise((r) => setTimeout(r, wait));
       }
     } catch (err) {

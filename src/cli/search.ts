@@ -53,7 +53,9 @@ export function pointAt(query: string, position: number): string {
   if (query.includes('\n') || position < 0 || position > query.length) return '';
   // Wide (Hangul, CJK) characters take two columns in a terminal.
   const before = query.slice(0, position);
-  const wide = before.match(/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/g);
+  const wide = before.match(
+    /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]/g,
+  );
   return `  ${query}\n  ${' '.repeat(before.length + (wide?.length ?? 0))}^\n`;
 }
 

@@ -199,58 +199,100 @@ export class Indexer {
   }
 
   private async writeLoop(): Promise<void> {
-    const { queue, store, topic } = this.o;
+    const { store, topic } = this.o;
+    // Up to two writes in flight: the store appends the next while the previous commits.
+    const pending: Array<{
+      items: Inflight[];
+      batch: EventBatch;
+      result: Promise<{ written: number; skipped: number }>;
+    }> = [];
+    const issue = (items: Inflight[], batch: EventBatch) => {
+      const result = store.write(topic, batch);
+      result.catch(() => undefined); // handled when awaited in order
+      result.then(
+        () => this.wake(),
+        () => this.wake(),
+      );
+      pending.push({ items, batch, result });
+    };
     let backoff = 100;
-    while (this.running) {
-      const items = this.takeReady();
-      if (items.length === 0) {
+    while (this.running || pending.length > 0) {
+      if (this.running && pending.length < 2) {
+        const items = this.takeReady();
+        if (items.length > 0) {
+          const fetchers = this.wakeFetchers;
+          this.wakeFetchers = [];
+          for (const f of fetchers) f();
+          issue(items, mergeBatches(items.map((i) => i.result!.batch)));
+          continue;
+        }
+      }
+      if (pending.length === 0) {
         await new Promise<void>((r) => {
           this.wakeWriter = r;
           setTimeout(r, 250);
         });
         continue;
       }
-      const fetchers = this.wakeFetchers;
-      this.wakeFetchers = [];
-      for (const f of fetchers) f();
-      const batches: EventBatch[] = items.map((i) => i.result!.batch);
-      const merged = mergeBatches(batches);
-      for (;;) {
-        try {
-          const r = await store.write(topic, merged);
-          this.stats.indexed += r.written;
-          this.stats.skipped += r.skipped;
-          this.stats.writes++;
-          break;
-        } catch (err) {
-          this.stats.errors++;
-          this.o.logger.error({ err: String((err as Error)?.stack ?? err) }, 'store write failed; retrying');
-          await new Promise((res) => setTimeout(res, backoff));
-          backoff = Math.min(backoff * 2, 10_000);
-          if (!this.running) return;
-        }
+      const head = pending[0];
+      // Wait for the oldest write, or for new batches to start the next one beside it.
+      const settled = await Promise.race([
+        head.result.then(
+          () => true,
+          () => true,
+        ),
+        pending.length < 2 && this.running
+          ? new Promise<boolean>((r) => {
+              this.wakeWriter = () => r(false);
+              setTimeout(() => r(false), 250);
+            })
+          : new Promise<boolean>(() => undefined),
+      ]);
+      if (!settled) continue;
+      try {
+        const r = await head.result;
+        pending.shift();
+        this.stats.indexed += r.written;
+        this.stats.skipped += r.skipped;
+        this.stats.writes++;
+        backoff = 100;
+        await this.committed(head.items);
+      } catch (err) {
+        // This write (and any issued after it, which the store rolls back) must be redone in order.
+        this.stats.errors++;
+        this.o.logger.error({ err: String((err as Error)?.stack ?? err) }, 'store write failed; retrying');
+        await Promise.allSettled(pending.map((p) => p.result));
+        await new Promise((res) => setTimeout(res, backoff));
+        backoff = Math.min(backoff * 2, 10_000);
+        if (!this.running) return;
+        const redo = pending.splice(0);
+        for (const p of redo) issue(p.items, p.batch);
       }
-      backoff = 100;
-      const nextByPartition = new Map<number, number>();
-      for (const it of items) {
-        nextByPartition.set(it.partition, Math.max(nextByPartition.get(it.partition) ?? 0, it.next));
-        this.stats.batches++;
-        const st = it.result!.stats;
-        for (const k in st.dropped) this.stats.dropped[k] = (this.stats.dropped[k] ?? 0) + st.dropped[k];
-        for (const k in st.errors)
-          this.stats.pipelineErrors[k] = (this.stats.pipelineErrors[k] ?? 0) + st.errors[k];
-      }
-      for (const [partition, next] of nextByPartition) {
-        try {
-          await queue.commit(INDEXER_GROUP, topic, partition, next);
-        } catch (err) {
-          // The store has the rows (its watermark): a lost commit only means a replay that is skipped.
-          this.o.logger.warn({ err: String(err), partition }, 'queue commit failed');
-        }
-        this.positions.set(partition, next);
-      }
-      for (const fn of this.listeners) fn();
     }
+  }
+
+  /** After a successful write: commit the queue offsets and update positions and counters. */
+  private async committed(items: Inflight[]): Promise<void> {
+    const { queue, topic } = this.o;
+    const nextByPartition = new Map<number, number>();
+    for (const it of items) {
+      nextByPartition.set(it.partition, Math.max(nextByPartition.get(it.partition) ?? 0, it.next));
+      this.stats.batches++;
+      const st = it.result!.stats;
+      for (const k in st.dropped) this.stats.dropped[k] = (this.stats.dropped[k] ?? 0) + st.dropped[k];
+      for (const k in st.errors)
+        this.stats.pipelineErrors[k] = (this.stats.pipelineErrors[k] ?? 0) + st.errors[k];
+    }
+    for (const [partition, next] of nextByPartition) {
+      try {
+        await queue.commit(INDEXER_GROUP, topic, partition, next);
+      } catch (err) {
+        // The store has the rows (its watermark): a lost commit only means a replay that is skipped.
+        this.o.logger.warn({ err: String(err), partition }, 'queue commit failed');
+      }
+      this.positions.set(partition, next);
+    }
+    for (const fn of this.listeners) fn();
   }
 
   /** Waits until everything in the queue is stored, or the timeout passes; true when caught up. */

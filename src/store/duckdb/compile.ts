@@ -64,20 +64,19 @@ function sourcesFor(field: string | null, schema: TableSchema): Source[] {
   const t = schema.columns.get(f);
   if (t !== undefined) out.push({ expr: sqlIdent(f), type: t });
   if (schema.overflow.has(f)) {
-    // A value in `_extra` keeps its JSON type: one source per type, so that a number that
-    // overflowed (a type conflict, or too many columns) matches like a number in a column.
-    // Values of the column's own type never overflow, so that source is left out.
+    // A value in `_extra` keeps its JSON type: one source per type, so that a number or a boolean
+    // that overflowed (a type conflict, or too many columns) matches as it would in a column.
     const path = sqlString(`$."${f.replace(/"/g, '\\"')}"`);
     const jt = `json_type(_extra, ${path})`;
     const text = `json_extract_string(_extra, ${path})`;
-    if (t !== 'VARCHAR') out.push({ expr: `(CASE WHEN ${jt} = 'VARCHAR' THEN ${text} END)`, type: 'VARCHAR' });
-    if (t !== 'DOUBLE') {
-      out.push({
+    out.push(
+      { expr: `(CASE WHEN ${jt} = 'VARCHAR' THEN ${text} END)`, type: 'VARCHAR' },
+      {
         expr: `(CASE WHEN ${jt} IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN TRY_CAST(${text} AS DOUBLE) END)`,
         type: 'DOUBLE',
-      });
-    }
-    if (t !== 'BOOLEAN') out.push({ expr: `(CASE WHEN ${jt} = 'BOOLEAN' THEN ${text} = 'true' END)`, type: 'BOOLEAN' });
+      },
+      { expr: `(CASE WHEN ${jt} = 'BOOLEAN' THEN ${text} = 'true' END)`, type: 'BOOLEAN' },
+    );
   }
   return out;
 }
@@ -269,7 +268,6 @@ export function tokenExpr(node: FilterNode, schema: TableSchema): TokenExpr {
     case 'prefix':
     case 'exact': {
       const f = node.field ?? 'message';
-      if (isNumeric(node.value)) return true;
       const indexed = INDEXED_FIXED.has(f) || (!FIXED_VARCHAR.has(f) && !f.startsWith('_'));
       if (!indexed) return true;
       if (!INDEXED_FIXED.has(f)) {
@@ -277,6 +275,10 @@ export function tokenExpr(node: FilterNode, schema: TableSchema): TokenExpr {
         const t = schema.columns.get(f);
         if (t !== undefined && t !== 'VARCHAR') return true;
         if (t === undefined && !schema.overflow.has(f)) return true; // compiles to false anyway
+        // A number in `_extra` is not tokenized: a numeric term must not prune there. (On
+        // message, host, service and string columns, numbers are text and are tokenized, so a
+        // numeric request id or an IP part still prunes.)
+        if (schema.overflow.has(f) && isNumeric(node.value)) return true;
         // Booleans (in `_extra` when the column is VARCHAR or absent) are not tokenized either:
         // a value that can match `true` or `false` must not prune.
         if (mayMatchBoolean(node.value, node.type === 'prefix')) return true;
