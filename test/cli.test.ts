@@ -553,6 +553,10 @@ describe('logwarden search', () => {
       assert.equal(o.k, 'srch');
       assert.equal(typeof o.message, 'string');
     }
+    for (const everything of ['*', '']) {
+      const all = await cli(everything, '--start', '0', '--output', 'json');
+      assert.equal(JSON.parse(all.stdout).total, 4, `query ${JSON.stringify(everything)} matches everything`);
+    }
     const asc = await cli('k:srch', '--start', '0', '--output', 'ndjson', '--order', 'asc');
     assert.equal(JSON.parse(asc.stdout.split('\n')[0]).message, 'old payment failure', 'oldest first');
   });

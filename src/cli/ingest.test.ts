@@ -17,7 +17,9 @@ function assertNumbering(text: string, chunks: Chunk[]): void {
   for (const c of chunks) {
     const lines = c.body.toString().split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    lines.forEach((l, i) => assert.equal(l, want[c.firstLine - 1 + i], `line ${c.firstLine + i}`));
+    lines.forEach((l, i) => {
+      assert.equal(l, want[c.firstLine - 1 + i], `line ${c.firstLine + i}`);
+    });
   }
   assert.equal(Buffer.concat(chunks.map((c) => c.body)).toString(), text, 'nothing lost or repeated');
 }

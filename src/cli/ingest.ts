@@ -235,14 +235,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const t0 = performance.now();
   let fatal: string | null = null;
 
-  const noteRejections = (
-    fileIndex: number,
-    firstLine: number,
-    errors: IngestAnswer['errors'],
-    upTo = Infinity,
-  ) => {
+  const noteRejections = (fileIndex: number, firstLine: number, errors: IngestAnswer['errors']) => {
     for (const e of errors ?? []) {
-      if (e.line > upTo) continue;
       if (rejections.length < 10_000)
         rejections.push({ fileIndex, line: firstLine + e.line - 1, text: e.error });
     }

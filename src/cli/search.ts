@@ -8,6 +8,7 @@ Searches a running logwarden server. QUERY uses the query language (docs/query-l
   error                      a word        "Failed password"     a phrase
   level:error host:web-*     fields        status:>=500          numbers
   NOT debug, -debug          negation      a OR b, (a b)         boolean logic
+An empty QUERY (or *) matches every event in the range.
 
 Options:
   --since DURATION     search the last DURATION (15m, 1h, 7d); default 15m
@@ -18,6 +19,10 @@ Options:
   --output FORMAT      text (default), json (the whole answer) or ndjson (one event per line)
   --server URL         server address (default $LOGWARDEN_SERVER or http://127.0.0.1:4280)
   -h, --help           this help
+
+Text output prints one line per event on stdout and the count on stderr.
+Exit status: 0 success (also when nothing matches), 1 an error (a query syntax error is
+shown with its position), 2 bad usage.
 `;
 
 const LEVEL_COLORS: Record<string, string> = {
