@@ -118,6 +118,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     logger.error({ err: err.stack ?? String(err), url: req.url }, 'request failed');
     reply.code(500).send({ error: 'internal error; see the server log', code: 'LW_ERR_INTERNAL' });
   });
+  app.addHook('onSend', async (_req, reply) => {
+    if (shuttingDown) reply.header('connection', 'close');
+  });
   app.setNotFoundHandler((req, reply) => {
     reply
       .code(404)
@@ -311,7 +314,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       clearInterval(retentionTimer);
       logger.info({}, 'shutting down: no longer accepting');
       await syslog.close();
-      await app.close();
+      // Keep-alive connections answered while closing would hold close() until their timeout:
+      // close them as soon as they are idle, and tell clients not to reuse them.
+      const closing = app.close();
+      const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+      await closing;
+      clearInterval(idle);
       const drained = await indexer.drain(30_000);
       if (!drained)
         logger.warn(

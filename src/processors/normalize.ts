@@ -25,7 +25,12 @@ const RESERVED = new Set(['_id', '_time', '_ingest_time', 'stream', 'message', '
 const MAX_DEPTH = 16;
 
 /** Flattens nested objects into dotted keys; arrays and too-deep objects become JSON strings. */
-export function flatten(obj: Record<string, unknown>, out: Record<string, FieldValue>, prefix = '', depth = 0): void {
+export function flatten(
+  obj: Record<string, unknown>,
+  out: Record<string, FieldValue>,
+  prefix = '',
+  depth = 0,
+): void {
   for (const k in obj) {
     const v = obj[k];
     const key = prefix === '' ? k : `${prefix}.${k}`;

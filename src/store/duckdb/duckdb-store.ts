@@ -755,10 +755,11 @@ export class DuckDBStore implements Store {
             _ingest_time: formatTimestamp(Number(row[2])),
             stream: (row[4] as string) ?? '',
             message: (row[5] as string) ?? '',
-            level: (row[6] as string) ?? '',
-            host: (row[7] as string) ?? '',
-            service: (row[8] as string) ?? '',
           };
+          // Fields an event doesn't have are left out, like every dynamic field.
+          if (row[6] !== null) ev.level = row[6] as string;
+          if (row[7] !== null) ev.host = row[7] as string;
+          if (row[8] !== null) ev.service = row[8] as string;
           for (let c = 0; c < dyn.length; c++) {
             const v = row[10 + c];
             if (v !== null && v !== undefined) ev[dyn[c]] = v as string | number | boolean;
