@@ -152,7 +152,7 @@ describe('syslog over UDP', () => {
     ]);
     const events = await waitFor('stream:syslog (service:udpnil OR service:udpesc)', 2);
     const nil = byMessage(events, 'nil fields');
-    assert.equal(nil.host, '');
+    assert.equal(nil.host, undefined);
     assert.equal(nil.level, 'info');
     assert.equal(nil.facility, 'user');
     assert.equal(nil._time, '2026-11-20T10:30:00.000000Z');
@@ -185,8 +185,8 @@ describe('syslog over UDP', () => {
     assert.deepEqual(many.map((e) => e.message).sort(), ['first of three', 'third of three']);
     const [plain] = await waitFor('stream:syslog udpplainmark', 1);
     assert.equal(plain!.message, 'just some text udpplainmark');
-    assert.equal(plain!.level, '');
-    assert.equal(plain!.host, '');
+    assert.equal(plain!.level, undefined);
+    assert.equal(plain!.host, undefined);
     assert.match(String(plain!.remote_addr), REMOTE);
     // without a timestamp of its own the event gets the receive time
     const t = Date.parse(String(plain!._time));
@@ -258,8 +258,8 @@ describe('syslog over TCP', () => {
       'just some text tcpplainmark',
     ]);
     for (const p of plain) {
-      assert.equal(p.level, '');
-      assert.equal(p.service, '');
+      assert.equal(p.level, undefined);
+      assert.equal(p.service, undefined);
       assert.match(String(p.remote_addr), REMOTE);
     }
   });
