@@ -94,6 +94,24 @@ function rssOf(pid: number): { rss: number; hwm: number } {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
+/** CPU seconds used so far by each kind of thread of a process (Linux /proc), by thread name. */
+function cpuByThread(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const tick = 100; // USER_HZ
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = fs.readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
+      const stat = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const secs = (Number(fields[11]) + Number(fields[12])) / tick;
+      out.set(name, (out.get(name) ?? 0) + secs);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 async function lag(url: string): Promise<number> {
   const j = (await (await fetch(`${url}/api/v1/queue`)).json()) as { lag: { total: number } };
   return j.lag.total;
@@ -124,6 +142,7 @@ async function ingestFile(url: string, concurrency: number, pid: number) {
     carry = Buffer.from(data.subarray(last + 1));
     return data.subarray(0, last + 1);
   };
+  const cpu0 = cpuByThread(pid);
   const t0 = performance.now();
   let lastReport = t0;
   const worker = async () => {
@@ -161,7 +180,19 @@ async function ingestFile(url: string, concurrency: number, pid: number) {
   clearInterval(rssTimer);
   fs.closeSync(fd);
   peakRss = Math.max(peakRss, rssOf(pid).hwm);
-  return { accepted, size, ackSecs: (tAck - t0) / 1000, searchableSecs: (tSearchable - t0) / 1000, peakRss };
+  const cpu1 = cpuByThread(pid);
+  const cpu = [...cpu1]
+    .map(([name, secs]) => ({ name, secs: secs - (cpu0.get(name) ?? 0) }))
+    .filter((c) => c.secs > 0.05);
+  cpu.sort((a, b) => b.secs - a.secs);
+  return {
+    accepted,
+    size,
+    ackSecs: (tAck - t0) / 1000,
+    searchableSecs: (tSearchable - t0) / 1000,
+    peakRss,
+    cpu,
+  };
 }
 
 async function timeQuery(label: string, urlPath: string, check: (j: Record<string, unknown>) => string) {
@@ -270,6 +301,21 @@ async function main() {
     `| peak RSS while ingesting | ${fmt(ing.peakRss / 2 ** 20, 0)} MiB (after queries: ${fmt(rssEnd.rss / 2 ** 20, 0)} MiB) | <= 1 GiB |`,
   );
   lines.push(`| skip-index blocks | ${fmt(stats.store.blocks, 0)} for ${fmt(stats.store.rows, 0)} rows | |`);
+  lines.push('');
+  const cpuTotal = ing.cpu.reduce((a, c) => a + c.secs, 0);
+  const THREADS: Record<string, string> = {
+    'libuv-worker': 'libuv pool: DuckDB commits, WAL, compression; queue fsync',
+    MainThread: 'main: HTTP ingest, queue writes, DuckDB appender',
+    WorkerThread: 'processing workers: parse, normalise, tokenize',
+    V8Worker: 'V8 helpers: garbage collection, compilation',
+  };
+  lines.push(
+    `| CPU while ingesting, by thread (${fmt((cpuTotal / ing.accepted) * 1e6)} µs per event) | CPU s | share |`,
+  );
+  lines.push('|---|---|---|');
+  for (const c of ing.cpu) {
+    lines.push(`| ${THREADS[c.name] ?? c.name} | ${fmt(c.secs)} | ${fmt((c.secs / cpuTotal) * 100, 0)}% |`);
+  }
   lines.push('');
   lines.push('| search (median of runs, HTTP round trip) | logwarden | result | grep -c floor | ratio |');
   lines.push('|---|---|---|---|---|');
