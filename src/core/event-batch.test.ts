@@ -33,4 +33,6 @@ test('mergeBatches keeps rows, fields and hashes in order', () => {
   assert.deepEqual(m.fkeys, ['x', 'y', 'w']);
   assert.deepEqual(m.fvals, [1, 'z', true]);
   assert.deepEqual([...m.dhash], [11, 33]);
+  assert.deepEqual([...m.segs], [0, 2, 3]);
+  assert.deepEqual([...m.hsegs], [0, 1, 2]);
 });

@@ -4,8 +4,9 @@
  * it column by column. Token hashes (for the store's skip index) are computed by the workers.
  *
  * Row i: fixed columns at index i; dynamic fields are fkeys/fvals[fstart[i] .. fstart[i+1]).
- * `dhash` holds the distinct token hashes of the whole batch: the store's skip-index blocks are
- * made of whole batches, so per-row hashes are never needed on the writer's thread.
+ * `dhash` holds the distinct token hashes of each worker batch ("segment"): rows
+ * [segs[k], segs[k+1]) have their hashes in dhash[hsegs[k] .. hsegs[k+1]). The store's
+ * skip-index blocks are made of whole segments, so per-row hashes never reach the writer's thread.
  */
 import type { FieldValue, LogEvent } from './event.ts';
 
@@ -24,6 +25,8 @@ export interface EventBatch {
   fkeys: string[];
   fvals: FieldValue[];
   dhash: Uint32Array;
+  segs: Uint32Array;
+  hsegs: Uint32Array;
 }
 
 /** Incrementally builds an EventBatch. */
@@ -85,6 +88,8 @@ export class EventBatchBuilder {
       fkeys: this.fkeys,
       fvals: this.fvals,
       dhash: this.distinctHashes(),
+      segs: Uint32Array.of(0, this.n),
+      hsegs: Uint32Array.of(0, this.hashes.size),
     };
   }
 
@@ -104,10 +109,12 @@ export function mergeBatches(batches: EventBatch[]): EventBatch {
   let n = 0;
   let nf = 0;
   let nh = 0;
+  let ns = 0;
   for (const b of batches) {
     n += b.n;
     nf += b.fkeys.length;
     nh += b.dhash.length;
+    ns += b.segs.length - 1;
   }
   const out: EventBatch = {
     n,
@@ -123,10 +130,13 @@ export function mergeBatches(batches: EventBatch[]): EventBatch {
     fkeys: [],
     fvals: [],
     dhash: new Uint32Array(nh),
+    segs: new Uint32Array(ns + 1),
+    hsegs: new Uint32Array(ns + 1),
   };
   let row = 0;
   let f = 0;
   let h = 0;
+  let sg = 0;
   for (const b of batches) {
     out.qpos.set(b.qpos, row);
     out.time.set(b.time, row);
@@ -144,6 +154,11 @@ export function mergeBatches(batches: EventBatch[]): EventBatch {
       out.fvals.push(b.fvals[j]);
     }
     out.dhash.set(b.dhash, h);
+    for (let k = 1; k < b.segs.length; k++) {
+      sg++;
+      out.segs[sg] = row + b.segs[k];
+      out.hsegs[sg] = h + b.hsegs[k];
+    }
     row += b.n;
     f += b.fkeys.length;
     h += b.dhash.length;

@@ -54,6 +54,8 @@ if (parentPort) {
       b.ingest.buffer,
       b.fstart.buffer,
       b.dhash.buffer,
+      b.segs.buffer,
+      b.hsegs.buffer,
     ] as ArrayBuffer[]);
   });
 }

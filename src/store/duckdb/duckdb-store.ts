@@ -60,7 +60,7 @@ const FIXED_NAMES = new Set(FIXED_COLUMNS.map((c) => c[0]));
 const FUTURE_LIMIT_US = 30 * 86400e6;
 /** Above this many candidate rowid ranges in a partition, a plain scan is cheaper. */
 const MAX_ROWID_RANGES = 64;
-const ROW_GROUP_SIZE = 32_768;
+const ROW_GROUP_SIZE = 65_536;
 
 interface Plan {
   selects: Array<{ p: Partition; where: string }>;
@@ -441,7 +441,37 @@ export class DuckDBStore implements Store {
         let r = p.rows;
         let minT = p.minTime;
         let maxT = p.maxTime;
+        // Skip index: each worker batch ("segment") adds its distinct tokens to the open block,
+        // which is sealed once it holds at least blockRows rows (blocks are whole segments).
+        let seg = -1;
+        const endSegment = (rowsNow: number) => {
+          if (seg < 0) return;
+          p.openHashes.addAll(batch.dhash.subarray(batch.hsegs[seg], batch.hsegs[seg + 1]));
+          if (rowsNow - p.openStart < B) return;
+          const bloom = BloomFilter.forCount(Math.max(p.openHashes.size, 1), this.opts.bloomFpp);
+          p.openHashes.forEach((hh) => {
+            bloom.add(hh);
+          });
+          const meta: BlockMeta = {
+            block: p.blocks.length + sealedBlocks.filter((x) => x.p === p).length,
+            rowStart: p.openStart,
+            rowEnd: rowsNow - 1,
+            minTime: p.openMinTime,
+            maxTime: p.openMaxTime,
+            bloom,
+          };
+          sealedBlocks.push({ p, meta });
+          p.openHashes.clear();
+          p.openStart = rowsNow;
+          p.openMinTime = Number.POSITIVE_INFINITY;
+          p.openMaxTime = Number.NEGATIVE_INFINITY;
+        };
         for (const i of rows) {
+          if (seg < 0 || i >= batch.segs[seg + 1]) {
+            endSegment(r);
+            seg = 0;
+            while (i >= batch.segs[seg + 1]) seg++;
+          }
           let t = batch.time[i];
           if (t > batch.ingest[i] + FUTURE_LIMIT_US) t = batch.ingest[i];
           for (let c = 9; c < vals.length; c++) vals[c] = null;
@@ -493,28 +523,7 @@ export class DuckDBStore implements Store {
         }
         appender.flushSync();
         appender.closeSync();
-        // Skip index: the batch's distinct tokens go into the open block, which is sealed once
-        // it holds at least blockRows rows (blocks are made of whole batches).
-        p.openHashes.addAll(batch.dhash);
-        if (r - p.openStart >= B) {
-          const bloom = BloomFilter.forCount(Math.max(p.openHashes.size, 1), this.opts.bloomFpp);
-          p.openHashes.forEach((hh) => {
-            bloom.add(hh);
-          });
-          const meta: BlockMeta = {
-            block: p.blocks.length + sealedBlocks.filter((x) => x.p === p).length,
-            rowStart: p.openStart,
-            rowEnd: r - 1,
-            minTime: p.openMinTime,
-            maxTime: p.openMaxTime,
-            bloom,
-          };
-          sealedBlocks.push({ p, meta });
-          p.openHashes.clear();
-          p.openStart = r;
-          p.openMinTime = Number.POSITIVE_INFINITY;
-          p.openMaxTime = Number.NEGATIVE_INFINITY;
-        }
+        endSegment(r);
         p.rows = r;
         p.minTime = minT;
         p.maxTime = maxT;
