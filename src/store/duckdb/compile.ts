@@ -39,7 +39,17 @@ export type TokenExpr =
 const INDEXED_FIXED = new Set(['message', 'host', 'service']);
 const FIXED_VARCHAR = new Set(['stream', 'message', 'level', 'host', 'service']);
 
-const WORD = '[^\\p{L}\\p{N}\\p{M}_]';
+/**
+ * A non-word character, for the RE2 boundary check. Written as explicit ranges (ASCII
+ * punctuation and controls, and the Unicode blocks of spaces, punctuation, symbols and emoji)
+ * rather than `[^\p{L}\p{N}\p{M}_]`: RE2 takes about 2.7 ms to compile the Unicode property
+ * classes, once per sub-select, which dominated needle searches over many skip-index blocks.
+ * Characters outside these blocks count as word characters, as letters, digits and marks do.
+ */
+const WORD =
+  '[\\x00-/:-@\\[-^`{-\\x{BF}\\x{D7}\\x{F7}\\x{2000}-\\x{206F}\\x{20A0}-\\x{20CF}\\x{2190}-\\x{2BFF}' +
+  '\\x{3000}-\\x{303F}\\x{FE30}-\\x{FE4F}\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF20}\\x{FF3B}-\\x{FF40}' +
+  '\\x{FF5B}-\\x{FF65}\\x{1F000}-\\x{1FAFF}]';
 // Script_Extensions, as in src/core/tokenize.ts: the prolonged sound mark `ー` (Script=Common) is
 // kana, so `サーバー` needs no boundary after it and is found in `サーバーで`.
 const CJK = /[\p{scx=Hangul}\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]/u;
