@@ -42,6 +42,8 @@ export interface DuckDBStoreOptions {
   threads?: number;
   /** Bloom filter false-positive rate per block (default 0.1%: 14.4 bits per distinct token). */
   bloomFpp?: number;
+  /** WAL size that triggers a DuckDB checkpoint (default 256MB). */
+  checkpointThreshold?: string;
   logger?: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
 }
 
@@ -114,6 +116,7 @@ export class DuckDBStore implements Store {
       maxDynamicColumns: 400,
       memoryLimit: '1GB',
       bloomFpp: 0.001,
+      checkpointThreshold: '256MB',
       ...opts,
     };
     this.dbPath = path.join(opts.dir, 'logwarden.duckdb');
@@ -130,6 +133,10 @@ export class DuckDBStore implements Store {
     this.instance = await DuckDBInstance.create(':memory:', cfg);
     const w = await this.instance.connect();
     await w.run(`ATTACH ${sqlString(this.dbPath)} AS lw (ROW_GROUP_SIZE ${ROW_GROUP_SIZE}); USE lw`);
+    // Checkpoint less often than DuckDB's 16 MB default: with whole row groups written at append
+    // time, the WAL holds little, and fewer checkpoints measured -20% CPU while ingesting. Startup
+    // after a crash replays at most this much WAL.
+    await w.run(`SET checkpoint_threshold = ${sqlString(this.opts.checkpointThreshold)}`);
     const w2 = await this.instance.connect();
     await w2.run('USE lw');
     this.writers = [w, w2];
