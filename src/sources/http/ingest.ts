@@ -19,6 +19,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { envelopeKey, isValidStreamName } from '../../core/envelope.ts';
 import { LwError } from '../../core/errors.ts';
 import type { Queue, QueueMessage } from '../../queue/queue.ts';
+import { isJsonObject, jsonObjectError } from './json-validate.ts';
 import { LineSplitter } from './line-splitter.ts';
 
 export interface IngestDeps {
@@ -184,18 +185,9 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps
       const splitter = new LineSplitter(deps.maxLineBytes, {
         onLine(line, lineNo) {
           if (line.length === 0 || (line.length < 8 && line.toString().trim() === '')) return;
-          if (validate) {
-            let obj: unknown;
-            try {
-              obj = JSON.parse(line.toString('utf8'));
-            } catch (err) {
-              batch.reject(lineNo, `cannot parse JSON: ${(err as Error).message}`);
-              return;
-            }
-            if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-              batch.reject(lineNo, 'expected a JSON object');
-              return;
-            }
+          if (validate && !isJsonObject(line)) {
+            batch.reject(lineNo, jsonObjectError(line));
+            return;
           }
           batch.add(line);
         },
