@@ -79,7 +79,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     await queue.close();
     throw err;
   }
-  const pool = new WorkerPool(config.processing.workers ?? cores);
+  // The main thread (HTTP, queue, store writer) is the busiest: leave it a core.
+  const pool = new WorkerPool(config.processing.workers ?? Math.max(1, cores - 1));
   const indexer = new Indexer({ queue, store, pool, topic: INGEST_TOPIC, logger });
   await indexer.start();
 

@@ -80,7 +80,9 @@ export const configSchema = z
           .min(1)
           .max(64)
           .optional()
-          .describe('Worker threads that parse and normalise events; default: one per core.'),
+          .describe(
+            'Worker threads that parse and normalise events; default: one per core but one (the main thread, which owns HTTP and the store writer, needs a core), at least 1.',
+          ),
         batchMaxEvents: z
           .number()
           .int()
@@ -108,7 +110,12 @@ export const configSchema = z
           .describe(
             'Dynamic fields stored as their own typed column per day partition; the rest go to a JSON column.',
           ),
-        memoryLimit: z.string().default('256MB').describe('DuckDB memory_limit.'),
+        memoryLimit: z
+          .string()
+          .default('128MB')
+          .describe(
+            "DuckDB memory_limit: DuckDB's buffer cache and working memory (it spills to disk beyond). Raise it for heavy aggregations.",
+          ),
         retentionDays: z
           .number()
           .int()
