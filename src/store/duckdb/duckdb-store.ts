@@ -124,7 +124,11 @@ export class DuckDBStore implements Store {
 
   async open(): Promise<void> {
     fs.mkdirSync(this.opts.dir, { recursive: true });
-    const cfg: Record<string, string> = { memory_limit: this.opts.memoryLimit };
+    // Spills (beyond memory_limit) go inside the data directory, not to ./.tmp of the caller.
+    const cfg: Record<string, string> = {
+      memory_limit: this.opts.memoryLimit,
+      temp_directory: path.join(this.opts.dir, 'tmp'),
+    };
     if (this.opts.threads) cfg.threads = String(this.opts.threads);
     // The file is attached with smaller row groups than DuckDB's default (122,880): appends of
     // a full row group are written compressed straight into the file instead of the WAL, which
