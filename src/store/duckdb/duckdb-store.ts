@@ -1,17 +1,19 @@
 /**
  * The embedded store: DuckDB, one table per UTC day (`ev_YYYYMMDD`) so that a time range prunes
  * whole partitions and retention drops whole tables, with a block-level skip index: for every
- * block of `blockRows` rows (by rowid) a Bloom filter of the tokens of `message`, `host`,
- * `service` and the string fields. A search evaluates the query's token requirements against
- * each block and hands DuckDB only the candidate blocks as rowid ranges (which DuckDB prunes;
- * a computed block-number IN list is not pruned, see ../../../../shared/BRIEF.md).
+ * block of at least `blockRows` rows (a contiguous rowid range made of whole worker batches) a
+ * Bloom filter of the tokens of `message`, `host`, `service` and the string fields. A search
+ * evaluates the query's token requirements against each block and hands DuckDB only the
+ * candidate blocks, one sub-select per rowid range (DuckDB prunes a single range; an OR of
+ * ranges or a computed block-number IN list is not pruned, see the brief).
  *
  * Durability and idempotency: rows, block filters, partition metadata and the per-partition
  * queue watermark are written in one DuckDB transaction. Rows at or below the watermark are
  * skipped, so a replay after a crash never duplicates an event.
  *
- * Only one process may open a DuckDB file: the server owns it. Writes are serialised by the
- * caller (one writer); searches run on a second connection and see committed data.
+ * Only one process may open a DuckDB file: the server owns it. `write` may be called again
+ * before the previous write resolves (two are pipelined on two connections, committed in call
+ * order); searches run on a third connection and see committed data.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -130,10 +132,9 @@ export class DuckDBStore implements Store {
       temp_directory: path.join(this.opts.dir, 'tmp'),
     };
     if (this.opts.threads) cfg.threads = String(this.opts.threads);
-    // The file is attached with smaller row groups than DuckDB's default (122,880): appends of
-    // a full row group are written compressed straight into the file instead of the WAL, which
-    // at our transaction sizes (10k-65k rows) cut commit time by about 40%, and zone maps and
-    // rowid pruning get finer.
+    // The file is attached with smaller row groups (64k rows) than DuckDB's default (122,880):
+    // appends of a full row group are written compressed straight into the file instead of the
+    // WAL. Measured on 2M events: ~20% less CPU than the default, and a smaller file than 32k.
     this.instance = await DuckDBInstance.create(':memory:', cfg);
     const w = await this.instance.connect();
     await w.run(`ATTACH ${sqlString(this.dbPath)} AS lw (ROW_GROUP_SIZE ${ROW_GROUP_SIZE}); USE lw`);
