@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ingest, type Server, search, startServer, waitIndexed } from './harness.ts';
-import { readCsv } from './loghub-fixtures.ts';
+import { expectedTimeUs, isoUs, LOGHUB_LEVEL, readCsv } from './loghub-fixtures.ts';
 
 const FIXTURES = new URL('./fixtures/loghub/', import.meta.url);
 const LINES_PER_SAMPLE = 2000;
@@ -32,72 +32,10 @@ function loadSample(name: string): Sample {
   return { name, stream: `loghub_${name.toLowerCase()}`, raw, lines, rows };
 }
 
-/** Epoch µs of an ISO string (Date.parse keeps milliseconds; the digits below are added). */
-function isoUs(iso: string): number {
-  const ms = Date.parse(iso);
-  assert.ok(!Number.isNaN(ms), iso);
-  const frac = /\.(\d+)/.exec(iso)?.[1] ?? '';
-  return ms * 1000 + Number(frac.slice(3, 6).padEnd(3, '0'));
-}
-
-const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
-const p2 = (n: number) => String(n).padStart(2, '0');
-
-/**
- * Expected `_time` (µs) of a CSV row, decoded from its Date/Time columns on their own, as UTC.
- * Android has no year: the most recent year that is not more than a day after now (the server
- * infers it from the receive time, moments ago).
- */
-const EXPECTED_TIME: Record<string, (r: Row) => number> = {
-  Apache: (r) => {
-    const [, mon, day, clock, year] = r.Time!.split(' ');
-    return isoUs(`${year}-${p2(MONTHS.indexOf(mon!) / 3 + 1)}-${day}T${clock}Z`);
-  },
-  HDFS: (r) => {
-    const d = r.Date!;
-    const t = r.Time!;
-    return isoUs(
-      `20${d.slice(0, 2)}-${d.slice(2, 4)}-${d.slice(4, 6)}T${t.slice(0, 2)}:${t.slice(2, 4)}:${t.slice(4, 6)}Z`,
-    );
-  },
-  Spark: (r) => isoUs(`20${r.Date!.replaceAll('/', '-')}T${r.Time}Z`),
-  Zookeeper: (r) => isoUs(`${r.Date}T${r.Time!.replace(',', '.')}Z`),
-  Android: (r) => {
-    const limit = (Date.now() + 86_400_000) * 1000;
-    for (let y = new Date(limit / 1000).getUTCFullYear(); ; y--) {
-      const t = isoUs(`${y}-${r.Date}T${r.Time}Z`);
-      if (t <= limit) return t;
-    }
-  },
-  Hadoop: (r) => isoUs(`${r.Date}T${r.Time!.replace(',', '.')}Z`),
-  HealthApp: (r) => {
-    // yyyyMMdd-H:m:s:S: unpadded fields, the last one in milliseconds
-    const [date, clock] = r.Time!.split('-');
-    const [h, m, s, ms] = clock!.split(':').map(Number);
-    const day = `${date!.slice(0, 4)}-${date!.slice(4, 6)}-${date!.slice(6, 8)}`;
-    return isoUs(`${day}T${p2(h!)}:${p2(m!)}:${p2(s!)}Z`) + ms! * 1000;
-  },
-};
-
-/** CSV Level column -> logwarden level. */
-const LEVEL_OF: Record<string, string> = {
-  notice: 'notice',
-  error: 'error',
-  INFO: 'info',
-  WARN: 'warn',
-  ERROR: 'error',
-  FATAL: 'critical',
-  V: 'trace',
-  D: 'debug',
-  I: 'info',
-  W: 'warn',
-  E: 'error',
-};
-
 function expectedLevels(s: Sample): Map<string, number> {
   const m = new Map<string, number>();
   for (const r of s.rows) {
-    const lv = r.Level === undefined ? '' : LEVEL_OF[r.Level];
+    const lv = r.Level === undefined ? '' : LOGHUB_LEVEL[r.Level];
     assert.notEqual(lv, undefined, `${s.name}: unmapped CSV level ${r.Level}`);
     m.set(lv!, (m.get(lv!) ?? 0) + 1);
   }
@@ -211,14 +149,14 @@ for (const s of SAMPLES) {
       const mismatches: string[] = [];
       for (let k = 0; k < s.rows.length; k++) {
         const got = times.get(s.lines[k]!);
-        const want = EXPECTED_TIME[s.name]!(s.rows[k]!);
+        const want = expectedTimeUs(s.name, s.rows[k]!, Date.now() * 1000);
         if (got !== undefined && got.size === 1 && isoUs([...got][0]!) === want) matched++;
         else if (mismatches.length < 5)
           mismatches.push(`line ${k + 1}: ${[...(got ?? [])]} vs ${want}: ${s.lines[k]}`);
       }
       assert.equal(matched, LINES_PER_SAMPLE, mismatches.join('\n'));
       // the order by _time is the order of the file (each sample is sorted by time)
-      const first = EXPECTED_TIME[s.name]!(s.rows[0]!);
+      const first = expectedTimeUs(s.name, s.rows[0]!, Date.now() * 1000);
       assert.equal(isoUs(String(r.body.events[0]!._time)), first);
     });
 
