@@ -165,3 +165,22 @@ describe('eventFromText on Loghub samples: every line against the ground truth',
     });
   }
 });
+
+describe('eventFromSyslog keeps what the header parser reports', () => {
+  it('a header it could only partly read is kept with _parse_error saying where', () => {
+    const ev = normalizeRecord('<13>1 2026-13-45T99:00:00Z host app - - - msg', 'syslog', 's', RECV_US);
+    assert.equal(ev.message, 'msg');
+    assert.equal(ev._time, RECV_US);
+    assert.match(String(ev.fields._parse_error), /timestamp "2026-13-45T99:00:00Z" at offset 6/);
+  });
+  it('the macOS (context) part becomes a field', () => {
+    const ev = normalizeRecord(
+      'Jul  1 09:00:55 calvisitor-10-105-160-95 com.apple.CDScheduler[43] (com.apple.xyz): Thermal pressure state: 1',
+      'syslog',
+      's',
+      RECV_US,
+    );
+    assert.equal(ev.fields.context, 'com.apple.xyz');
+    assert.equal(ev.message, 'Thermal pressure state: 1');
+  });
+});

@@ -277,6 +277,9 @@ export function eventFromSyslog(line: string, stream: string, receivedUs: number
   if (s.facility) ev.fields.facility = s.facility;
   if (s.severity !== undefined && s.severity !== null) ev.fields.severity = s.severity;
   if (s.structuredData) for (const k in s.structuredData) ev.fields[k] = s.structuredData[k];
+  if (s.context) ev.fields.context = s.context;
+  // A header the parser could only partly read: kept, and said so.
+  if (s.error) ev.fields._parse_error = s.error;
   if (remote) ev.fields.remote_addr = remote;
   return ev;
 }
