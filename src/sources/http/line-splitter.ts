@@ -3,8 +3,10 @@
  * whole body. A line longer than `maxLineBytes` is reported as too long and skipped up to its
  * end, so one oversized line never rejects the rest.
  *
- * Contract: `push` may be called with chunks of any size; line buffers handed to `onLine` are
- * copies the callee may keep. Line numbers are 1-based.
+ * Contract: `push` may be called with chunks of any size. A line handed to `onLine` is a view
+ * into the pushed chunk when it lies within one chunk (no copy), else a new buffer: the caller
+ * must not modify a chunk after pushing it (stream chunks never are), and may keep the lines.
+ * Line numbers are 1-based.
  */
 export interface LineSink {
   onLine(line: Buffer, lineNo: number): void;
@@ -74,7 +76,7 @@ export class LineSplitter {
       return;
     }
     let line =
-      this.parts.length === 1 ? Buffer.from(this.parts[0]) : Buffer.concat(this.parts, this.partBytes);
+      this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partBytes);
     this.parts = [];
     this.partBytes = 0;
     if (line.length > 0 && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
