@@ -75,8 +75,7 @@ export class LineSplitter {
       this.skippedBytes = 0;
       return;
     }
-    let line =
-      this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partBytes);
+    let line = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partBytes);
     this.parts = [];
     this.partBytes = 0;
     if (line.length > 0 && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
