@@ -19,6 +19,7 @@ import type { FilterNode } from '../src/core/query-ast.ts';
 import { parseQuery } from '../src/query/parser.ts';
 import { ingest, type Server, search, startServer, waitIndexed } from './harness.ts';
 import { matches, type RefEvent, refEvent } from './reference-eval.ts';
+import { mulberry32 as prng } from './prng.ts';
 
 const SEED = Number(process.env.LW_BRUTE_SEED ?? 20261122);
 const RANDOM_QUERIES = Number(process.env.LW_BRUTE_QUERIES ?? 500);
@@ -33,18 +34,6 @@ const LIMIT = 10_000;
 const SAMPLE = 200;
 
 // --- seeded randomness ---
-
-/** mulberry32: a tiny seeded PRNG, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   readonly next: () => number;

@@ -4,20 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { validateConfig } from '../core/config.ts';
-import { LwError } from '../core/errors.ts';
 import { flagOverrides, loadConfig } from './config-file.ts';
-
-/** Runs `f`, expects an LW_ERR_CONFIG, returns its message. */
-function configError(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    assert.ok(err instanceof LwError, `expected an LwError, got ${err}`);
-    assert.equal(err.code, 'LW_ERR_CONFIG');
-    return err.message;
-  }
-  assert.fail('expected a configuration error');
-}
+import { configError } from '../../test/config-error.ts';
 
 describe('loadConfig', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-config-test-'));

@@ -5,19 +5,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { DOC_PATH, renderConfigDoc, walkSchema } from '../../scripts/gen-config-doc.ts';
 import { configSchema, isLoopback, splitHostPort, validateConfig } from './config.ts';
-import { LwError } from './errors.ts';
-
-/** Runs `f`, expects an LW_ERR_CONFIG, returns its message. */
-function configError(f: () => unknown): string {
-  try {
-    f();
-  } catch (err) {
-    assert.ok(err instanceof LwError, `expected an LwError, got ${err}`);
-    assert.equal(err.code, 'LW_ERR_CONFIG');
-    return err.message;
-  }
-  assert.fail('expected a configuration error');
-}
+import { configError } from '../../test/config-error.ts';
 
 describe('docs/configuration.md', () => {
   it('is up to date with the schema (run `npm run docs:config` if this fails)', () => {

@@ -20,6 +20,7 @@ import {
 } from '../core/query-ast.ts';
 import { formatQuery } from './format.ts';
 import { parseQuery } from './parser.ts';
+import { mulberry32 as prng } from '../../test/prng.ts';
 
 const NOW_MS = Date.UTC(2026, 10, 22, 12, 0, 0);
 
@@ -80,18 +81,6 @@ describe('formatQuery', () => {
     assert.equal(formatQuery(parseQuery('| limit 10')), '* | limit 10');
   });
 });
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed with the printed seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.LW_FUZZ_SEED ?? 20261122);
 

@@ -10,22 +10,12 @@ import { LwError } from '../core/errors.ts';
 import type { ParsedQuery } from '../core/query-ast.ts';
 import { formatQuery } from './format.ts';
 import { parseQuery } from './parser.ts';
+import { mulberry32 as prng } from '../../test/prng.ts';
 
 const NOW_MS = Date.UTC(2026, 10, 22, 12, 0, 0);
 const SEED = Number(process.env.LW_FUZZ_SEED ?? 1122);
 /** Inputs are capped so one case can never take long; nesting limits are tested separately. */
 const MAX_LEN = 256;
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   'a',

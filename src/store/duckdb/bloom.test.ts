@@ -2,17 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashToken, queryTokenHashes, tokenHashes } from '../../core/tokenize.ts';
 import { BLOOM_VERSION, BloomBuilder, BloomFilter, Uint32Set } from './bloom.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+import { mulberry32u32 as mulberry32 } from '../../../test/prng.ts';
 
 /** Distinct random 32-bit values. */
 function distinctHashes(rnd: () => number, n: number): number[] {
