@@ -56,7 +56,6 @@ export class Indexer {
   private running = false;
   private loops: Promise<void>[] = [];
   private writerLoop: Promise<void> | null = null;
-  private readonly listeners = new Set<() => void>();
   readonly stats: IndexerStats = {
     indexed: 0,
     skipped: 0,
@@ -101,12 +100,6 @@ export class Indexer {
       this.loops.push(this.fetchLoop(p));
     }
     this.writerLoop = this.writeLoop();
-  }
-
-  /** Calls `fn` after each write to the store (for live tail and "searchable" waits). */
-  onStored(fn: () => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
   }
 
   /** Records not yet stored, per partition and in total. */
@@ -294,7 +287,6 @@ export class Indexer {
       }
       this.positions.set(partition, next);
     }
-    for (const fn of this.listeners) fn();
   }
 
   /** Waits until everything in the queue is stored, or the timeout passes; true when caught up. */

@@ -128,7 +128,7 @@ function timeValue(v: string | number | null): number | null {
   return t;
 }
 
-function cmpSql(src: Source, op: string, v: string | number, field: string): string {
+function cmpSql(src: Source, op: string, v: string | number): string {
   if (src.type === 'TIMESTAMP') return `${src.expr} ${op} ${sqlTime(timeValue(v)!)}`;
   if (src.type === 'BIGINT') {
     const q = typeof v === 'string' ? idToQpos(v) : v;
@@ -139,7 +139,6 @@ function cmpSql(src: Source, op: string, v: string | number, field: string): str
   // String values: an unquoted number compares numerically with the values that read as a number;
   // a quoted or non-numeric bound compares as a string (docs/query-language.md).
   if (typeof v === 'number') return `TRY_CAST(${src.expr} AS DOUBLE) ${op} ${sqlNumber(v)}`;
-  void field;
   return `${src.expr} ${op} ${sqlString(v)}`;
 }
 
@@ -183,7 +182,7 @@ function leafFor(src: Source, node: FilterNode, field: string): string {
         const b = boolValue(v);
         return b === null ? 'false' : `${src.expr} = ${b}`;
       }
-      return cmpSql(src, '=', v, field);
+      return cmpSql(src, '=', v);
     }
     case 'prefix': {
       if (src.type === 'VARCHAR') return textMatch(src.expr, node.value, true);
@@ -191,11 +190,11 @@ function leafFor(src: Source, node: FilterNode, field: string): string {
       return `${text} ILIKE ${sqlString(`${likeEscape(node.value)}%`)} ESCAPE '\\'`;
     }
     case 'compare':
-      return cmpSql(src, node.op, node.value, field);
+      return cmpSql(src, node.op, node.value);
     case 'range': {
       const parts: string[] = [];
-      if (node.lower !== null) parts.push(cmpSql(src, node.lowerInclusive ? '>=' : '>', node.lower, field));
-      if (node.upper !== null) parts.push(cmpSql(src, node.upperInclusive ? '<=' : '<', node.upper, field));
+      if (node.lower !== null) parts.push(cmpSql(src, node.lowerInclusive ? '>=' : '>', node.lower));
+      if (node.upper !== null) parts.push(cmpSql(src, node.upperInclusive ? '<=' : '<', node.upper));
       if (parts.length === 0) return `${src.expr} IS NOT NULL`;
       return parts.join(' AND ');
     }
