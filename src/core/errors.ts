@@ -14,6 +14,11 @@ export const ERRORS = {
   LW_ERR_BAD_TIME: { status: 400, message: 'cannot parse time %s' },
   LW_ERR_BAD_PARAM: { status: 400, message: 'invalid parameter %s: %s' },
   LW_ERR_NOT_FOUND: { status: 404, message: 'not found: %s' },
+  LW_ERR_CONFLICT: { status: 409, message: 'conflict: %s' },
+  LW_ERR_READ_ONLY: {
+    status: 409,
+    message: '%s is defined in the config file and is read-only through the API; change it in the config file',
+  },
   LW_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body exceeds the limit of %s bytes' },
   LW_ERR_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
@@ -28,6 +33,7 @@ export const ERRORS = {
   LW_ERR_DISK_FULL: { status: 507, message: 'no space left on device while writing %s' },
   LW_ERR_SHUTTING_DOWN: { status: 503, message: 'server is shutting down' },
   LW_ERR_CONFIG: { status: 500, message: 'invalid configuration: %s' },
+  LW_ERR_PIPELINE: { status: 400, message: 'invalid pipeline%s: %s' },
   LW_ERR_INTERNAL: { status: 500, message: 'internal error: %s' },
 } as const satisfies Record<string, ErrorSpec>;
 
