@@ -19,6 +19,7 @@ import type { QueueMessage } from '../queue/queue.ts';
 import { registerIngest } from '../sources/http/ingest.ts';
 import { startSyslogServers } from '../sources/syslog/syslog-server.ts';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
+import { SqliteMetaStore } from '../store/meta/sqlite-meta-store.ts';
 import { renderMetrics } from './metrics.ts';
 import { registerSearch } from './search-route.ts';
 
@@ -56,6 +57,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const dataDir = path.resolve(config.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const cores = availableParallelism();
+  // Metadata (saved searches, streams, pipelines, users): <dataDir>/meta.sqlite.
+  const meta = new SqliteMetaStore(dataDir);
 
   const queue = new DiskQueue({
     dir: path.join(dataDir, 'queue'),
@@ -249,6 +252,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     await pool.close();
     await store.close();
     await queue.close();
+    await meta.close();
     throw new LwError('LW_ERR_CONFIG', [`cannot listen on ${config.http.listen}: ${(err as Error).message}`]);
   }
   const addr = app.server.address();
@@ -331,6 +335,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       await pool.close();
       await store.close();
       await queue.close();
+      await meta.close();
       logger.info({ indexed: indexer.stats.indexed }, 'stopped');
     })();
     return stopping;
