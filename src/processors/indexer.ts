@@ -39,6 +39,10 @@ export interface IndexerStats {
   errors: number;
   dropped: Record<string, number>;
   pipelineErrors: Record<string, number>;
+  /** Events moved to another stream, sent to a dead-letter stream, stopped by a routing loop. */
+  routed: number;
+  deadLettered: number;
+  routeLoops: number;
 }
 
 interface Inflight {
@@ -64,6 +68,9 @@ export class Indexer {
     errors: 0,
     dropped: {},
     pipelineErrors: {},
+    routed: 0,
+    deadLettered: 0,
+    routeLoops: 0,
   };
   /** Next offset to store (committed position) per partition. */
   private readonly positions = new Map<number, number>();
@@ -277,6 +284,10 @@ export class Indexer {
       for (const k in st.dropped) this.stats.dropped[k] = (this.stats.dropped[k] ?? 0) + st.dropped[k];
       for (const k in st.errors)
         this.stats.pipelineErrors[k] = (this.stats.pipelineErrors[k] ?? 0) + st.errors[k];
+      const ss = it.result!.streams;
+      this.stats.routed += ss.routed;
+      this.stats.deadLettered += ss.deadLettered;
+      this.stats.routeLoops += ss.routeLoops;
     }
     for (const [partition, next] of nextByPartition) {
       try {

@@ -2,11 +2,18 @@
  * A pool of processing worker threads (default: one per core). Jobs go to the least busy
  * worker; results come back in the order of their promises, so the caller can keep queue order
  * per partition by awaiting in order.
+ *
+ * Hot reload: `setPipelines` posts a new versioned pipeline set to every worker; each job is
+ * stamped with the version current when it is posted, and since a port delivers in order the
+ * worker has compiled that version before the job arrives. A batch is thus processed with
+ * exactly one version, and nothing in flight is lost or processed twice. A respawned worker
+ * gets the current set first.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { StoredMessage } from '../queue/queue.ts';
-import type { WorkerJob, WorkerResult } from './worker-protocol.ts';
+import { emptyPipelineSet, type PipelineSet } from './streams/pipeline-set.ts';
+import type { PipelinesMessage, WorkerJob, WorkerResult } from './worker-protocol.ts';
 
 interface Slot {
   worker: Worker;
@@ -17,8 +24,10 @@ export class WorkerPool {
   private slots: Slot[] = [];
   private nextId = 1;
   private closed = false;
+  private pipelines: PipelineSet;
 
-  constructor(size = availableParallelism()) {
+  constructor(size = availableParallelism(), pipelines: PipelineSet = emptyPipelineSet()) {
+    this.pipelines = pipelines;
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
@@ -26,8 +35,22 @@ export class WorkerPool {
     return this.slots.length;
   }
 
+  /** The pipeline-set version new jobs are processed with. */
+  get pipelinesVersion(): number {
+    return this.pipelines.version;
+  }
+
+  /** Makes `set` the current pipeline set: jobs posted from now on are processed with it. */
+  setPipelines(set: PipelineSet): void {
+    if (set.version <= this.pipelines.version) throw new Error('BUG: pipeline set versions must increase');
+    this.pipelines = set;
+    const msg: PipelinesMessage = { type: 'pipelines', set };
+    for (const s of this.slots) s.worker.postMessage(msg);
+  }
+
   private spawn(): Slot {
     const worker = new Worker(new URL('./worker.ts', import.meta.url));
+    worker.postMessage({ type: 'pipelines', set: this.pipelines } satisfies PipelinesMessage);
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (res: WorkerResult) => {
       const p = slot.pending.get(res.id);
@@ -88,7 +111,9 @@ export class WorkerPool {
       }
     }
     const job: WorkerJob = {
+      type: 'job',
       id: this.nextId++,
+      version: this.pipelines.version,
       partition,
       n,
       offsets,

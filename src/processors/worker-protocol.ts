@@ -1,12 +1,19 @@
 /**
  * Messages between the processing pool (main thread) and its worker threads.
- * A job carries raw queue records packed into one transferable buffer.
+ * A job carries raw queue records packed into one transferable buffer. A pipelines message
+ * carries the stream definitions of one version; the pool posts it to every worker before any
+ * job of that version (a port delivers in order), so a worker always has a job's version.
  */
 import type { EventBatch } from '../core/event-batch.ts';
 import type { PipelineStats } from './stage.ts';
+import type { PipelineSet } from './streams/pipeline-set.ts';
+import type { StreamStats } from './streams/stream-processor.ts';
 
 export interface WorkerJob {
+  type: 'job';
   id: number;
+  /** Version of the pipeline set the job must be processed with. */
+  version: number;
   partition: number;
   n: number;
   offsets: Float64Array;
@@ -22,9 +29,19 @@ export interface WorkerJob {
   vstart: Uint32Array;
 }
 
+export interface PipelinesMessage {
+  type: 'pipelines';
+  set: PipelineSet;
+}
+
+export type WorkerMessage = WorkerJob | PipelinesMessage;
+
 export interface WorkerResult {
   id: number;
+  /** The pipeline-set version every event of the batch was processed with. */
+  version: number;
   batch: EventBatch;
   stats: PipelineStats;
+  streams: StreamStats;
   error?: string;
 }
