@@ -8,7 +8,8 @@
  *   node scripts/gen-config-doc.ts --check   exits 1 if docs/configuration.md is out of date
  *
  * It walks zod v4 schema definitions (`schema._zod.def`): object, default, prefault, optional,
- * nullable, string, number, boolean, enum. A key without a description, or a schema kind it does
+ * nullable, string, number, boolean, enum, union; a record of objects (`streams.<name>`) and a list
+ * of objects (`routes.<index>`) become sections of their value shape, lists of scalars a `list of` type. A key without a description, or a schema kind it does
  * not know, is an error, so the reference can't silently lose a field.
  */
 import fs from 'node:fs';
@@ -41,6 +42,8 @@ export interface ConfigKey {
 export interface ConfigSection {
   path: string;
   description: string;
+  /** The value shape of a map (`streams.<name>`) or list (`routes.<index>`): commented out in the example. */
+  template?: 'map' | 'list';
   keys: ConfigKey[];
   sections: ConfigSection[];
 }
@@ -97,6 +100,23 @@ function checksOf(s: Schema, where: string): { type: string; constraints: string
     const values = Object.values((def as z.core.$ZodEnumDef).entries);
     return { type: `one of: ${values.join(', ')}`, constraints };
   }
+  if (def.type === 'union') {
+    const types = (def as z.core.$ZodUnionDef).options.map((o) => {
+      const inner = unwrap(o, '').inner;
+      return inner._zod.def.type === 'object' ? 'object' : checksOf(inner, where).type;
+    });
+    return { type: types.join(' or '), constraints };
+  }
+  if (def.type === 'record') {
+    const v = unwrap((def as z.core.$ZodRecordDef).valueType, '').inner;
+    return { type: `map of name to ${checksOf(v, where).type}`, constraints };
+  }
+  if (def.type === 'array') {
+    return {
+      type: `list of ${checksOf(unwrap((def as z.core.$ZodArrayDef).element, '').inner, where).type}`,
+      constraints,
+    };
+  }
   if (def.type !== 'string' && def.type !== 'number' && def.type !== 'boolean') {
     fail(where, `schema kind ${def.type} is not supported by the doc generator`);
   }
@@ -117,6 +137,13 @@ function checksOf(s: Schema, where: string): { type: string; constraints: string
       constraints.push(
         text ? text.replace(/^expected /, '').replace(/, e\.g\. .*$/, '') : `matches ${String(r.pattern)}`,
       );
+    } else if (c.check === 'max_length' || c.check === 'min_length') {
+      const l = c as z.core.$ZodCheckMaxLengthDef | z.core.$ZodCheckMinLengthDef;
+      const n =
+        c.check === 'max_length'
+          ? (l as z.core.$ZodCheckMaxLengthDef).maximum
+          : (l as z.core.$ZodCheckMinLengthDef).minimum;
+      constraints.push(`length ${c.check === 'max_length' ? '<=' : '>='} ${n}`);
     } else if (c.check === 'custom') {
       const msg = messageOf(c);
       if (!msg) fail(where, 'a .refine() check needs a message for the reference');
@@ -126,6 +153,19 @@ function checksOf(s: Schema, where: string): { type: string; constraints: string
     }
   }
   return { type, constraints };
+}
+
+/** The object value schema of a record (`.<name>`) or an array (`.<index>`) of objects, else null. */
+function valueShape(s: Schema): { schema: Schema; suffix: string } | null {
+  const def = s._zod.def;
+  const inner =
+    def.type === 'record'
+      ? (def as z.core.$ZodRecordDef).valueType
+      : def.type === 'array'
+        ? (def as z.core.$ZodArrayDef).element
+        : null;
+  if (inner === null || unwrap(inner, '').inner._zod.def.type !== 'object') return null;
+  return { schema: inner, suffix: def.type === 'record' ? '.<name>' : '.<index>' };
 }
 
 /** Walks the config schema into sections and keys, in declaration order. */
@@ -139,6 +179,14 @@ export function walkSchema(schema: Schema = configSchema, prefix = ''): ConfigSe
     const u = unwrap(child, where);
     if (u.inner._zod.def.type === 'object') {
       section.sections.push(walkSchema(child, where));
+      continue;
+    }
+    const value = valueShape(u.inner);
+    if (value !== null) {
+      const sub = walkSchema(value.schema, `${where}${value.suffix}`);
+      sub.description = u.description;
+      sub.template = value.suffix === '.<index>' ? 'list' : 'map';
+      section.sections.push(sub);
       continue;
     }
     const { type, constraints } = checksOf(u.inner, where);
@@ -211,6 +259,16 @@ function exampleYaml(s: ConfigSection, indent: string, out: string[]): void {
   for (const sub of s.sections) {
     if (out.length > 0 && out[out.length - 1] !== '') out.push('');
     out.push(`${indent}# ${sub.description}`);
+    if (sub.template !== undefined) {
+      // A map or list is empty by default: its value shape is shown commented out.
+      const name = leaf(sub.path.slice(0, sub.path.lastIndexOf('.')));
+      out.push(`${indent}${name}: ${sub.template === 'map' ? '{}' : '[]'}`);
+      const body: string[] = [];
+      exampleYaml(sub, '  ', body);
+      out.push(`${indent}# ${sub.template === 'map' ? `${name}.<name>:` : `each entry of ${name}:`}`);
+      for (const l of body) out.push(l === '' ? `${indent}#` : `${indent}#${l}`);
+      continue;
+    }
     out.push(`${indent}${leaf(sub.path)}:`);
     exampleYaml(sub, `${indent}  `, out);
   }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LwError } from './errors.ts';
+import { pipelinesConfigSchema, streamsConfigSchema } from './stream-def.ts';
 
 const hostPort = z
   .string()
@@ -127,6 +128,8 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Embedded store (DuckDB).'),
+    streams: streamsConfigSchema,
+    pipelines: pipelinesConfigSchema,
     log: z
       .strictObject({
         level: z
