@@ -21,6 +21,7 @@ import { startSyslogServers } from '../sources/syslog/syslog-server.ts';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
 import { SqliteMetaStore } from '../store/meta/sqlite-meta-store.ts';
 import { renderMetrics } from './metrics.ts';
+import { registerSavedSearches } from './saved-searches-route.ts';
 import { registerSearch } from './search-route.ts';
 
 export const INGEST_TOPIC = 'ingest';
@@ -140,6 +141,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     isShuttingDown: () => shuttingDown,
   });
   registerSearch(app, { store, counters: counters.api });
+  registerSavedSearches(app, { meta });
   app.get('/healthz', async () => ({ status: shuttingDown ? 'stopping' : 'ok' }));
   app.get('/api/v1/queue', async () => ({
     partitions: queue.state(),
