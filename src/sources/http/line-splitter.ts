@@ -6,7 +6,8 @@
  * Contract: `push` may be called with chunks of any size. A line handed to `onLine` is a view
  * into the pushed chunk when it lies within one chunk (no copy), else a new buffer: the caller
  * must not modify a chunk after pushing it (stream chunks never are), and may keep the lines.
- * Line numbers are 1-based.
+ * Line numbers are 1-based. Another delimiter byte than LF may be given (GELF over TCP ends
+ * messages with NUL); the CR before the delimiter is stripped only for LF.
  */
 export interface LineSink {
   onLine(line: Buffer, lineNo: number): void;
@@ -21,10 +22,12 @@ export class LineSplitter {
   private skipping = false;
   private skippedBytes = 0;
   private lineNo = 0;
+  private readonly delimiter: number;
 
-  constructor(maxLineBytes: number, sink: LineSink) {
+  constructor(maxLineBytes: number, sink: LineSink, delimiter = 10) {
     this.max = maxLineBytes;
     this.sink = sink;
+    this.delimiter = delimiter;
   }
 
   get lines(): number {
@@ -34,7 +37,7 @@ export class LineSplitter {
   push(chunk: Buffer): void {
     let start = 0;
     while (start < chunk.length) {
-      const nl = chunk.indexOf(10, start);
+      const nl = chunk.indexOf(this.delimiter, start);
       if (nl === -1) {
         this.append(chunk.subarray(start));
         return;
@@ -78,7 +81,8 @@ export class LineSplitter {
     let line = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partBytes);
     this.parts = [];
     this.partBytes = 0;
-    if (line.length > 0 && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+    if (this.delimiter === 10 && line.length > 0 && line[line.length - 1] === 13)
+      line = line.subarray(0, line.length - 1);
     if (line.length > this.max) {
       this.sink.onTooLong(this.lineNo, line.length);
       return;

@@ -17,6 +17,7 @@ import {
   type SyslogServers,
   startSyslogServers,
 } from './syslog-server.ts';
+import { total } from '../net/source-stats.ts';
 
 const execFileP = promisify(execFile);
 
@@ -121,7 +122,8 @@ describe('syslog servers', () => {
 
   it('UDP: one datagram is one message; trailing newline trimmed, inner newlines kept', async () => {
     reset();
-    const before = { ...servers.stats.udp };
+    const u = servers.stats.udp;
+    const before = { received: u.received, lost: total(u.dropped) + total(u.rejected) };
     await sendUdp(servers.udpPort!, '<13>Jun  1 00:00:01 h a: one\n', '<13>1 - h a - - - two\nlines', '\n');
     await waitFor(() => lines.length >= 2, '2 UDP lines');
     assert.deepEqual(lines.map((l) => l.text).sort(), [
@@ -130,15 +132,15 @@ describe('syslog servers', () => {
     ]);
     assert.ok(lines.every((l) => l.transport === 'udp' && /^127\.0\.0\.1:\d+$/.test(l.remote)));
     assert.equal(servers.stats.udp.received - before.received, 2); // the empty datagram is no message
-    assert.equal(servers.stats.udp.dropped, before.dropped);
+    assert.equal(total(servers.stats.udp.dropped) + total(servers.stats.udp.rejected), before.lost);
   });
 
-  it('UDP: an oversized datagram is dropped and counted', async () => {
+  it('UDP: an oversized datagram is rejected and counted', async () => {
     reset();
-    const before = { ...servers.stats.udp };
+    const before = { oversized: servers.stats.udp.rejected.oversized ?? 0 };
     await sendUdp(servers.udpPort!, `<13>${'x'.repeat(2000)}`, '<13>small');
     await waitFor(() => lines.length >= 1, 'the small datagram');
-    await waitFor(() => servers.stats.udp.dropped === before.dropped + 1, 'the drop count');
+    await waitFor(() => servers.stats.udp.rejected.oversized === before.oversized + 1, 'the reject count');
     assert.deepEqual(
       lines.map((l) => l.text),
       ['<13>small'],
@@ -171,7 +173,7 @@ describe('syslog servers', () => {
 
   it('TCP: an oversized frame is skipped, the connection goes on', async () => {
     reset();
-    const before = { ...servers.stats.tcp };
+    const before = { ...servers.stats.tcp, oversized: servers.stats.tcp.rejected.oversized ?? 0 };
     const c = await connect(servers.tcpPort!);
     const big = `<13>${'y'.repeat(1500)}`;
     await writeChunks(c, [`<13>a\n${big.length} ${big}<13>b\n${'z'.repeat(1500)}\n<13>c\n`]);
@@ -180,7 +182,7 @@ describe('syslog servers', () => {
       lines.map((l) => l.text),
       ['<13>a', '<13>b', '<13>c'],
     );
-    assert.equal(servers.stats.tcp.dropped - before.dropped, 2);
+    assert.equal(servers.stats.tcp.rejected.oversized! - before.oversized, 2);
     assert.equal(servers.stats.tcp.errors - before.errors, 2);
     assert.equal(servers.stats.tcp.received - before.received, 5);
     assert.ok(logged.some((l) => l.level === 'warn' && /exceeds the limit of 1000 bytes/.test(l.msg ?? '')));
@@ -210,17 +212,18 @@ describe('syslog servers', () => {
 
   it('a failing onLines counts the lines as dropped and the listener keeps running', async () => {
     reset();
-    const before = { ...servers.stats.tcp };
-    const beforeUdp = { ...servers.stats.udp };
+    const failed = (t: 'tcp' | 'udp') => servers.stats[t].dropped.delivery_failed ?? 0;
+    const before = { ...servers.stats.tcp, dropped: failed('tcp') };
+    const beforeUdp = { dropped: failed('udp') };
     mode = 'reject';
     const c = await connect(servers.tcpPort!);
     await writeChunks(c, ['<13>lost1\n<13>lost2\n']);
-    await waitFor(() => servers.stats.tcp.dropped === before.dropped + 2, 'tcp drops');
+    await waitFor(() => failed('tcp') === before.dropped + 2, 'tcp drops');
     mode = 'throw';
     await writeChunks(c, ['<13>lost3\n']);
-    await waitFor(() => servers.stats.tcp.dropped === before.dropped + 3, 'tcp drop on throw');
+    await waitFor(() => failed('tcp') === before.dropped + 3, 'tcp drop on throw');
     await sendUdp(servers.udpPort!, '<13>lost-udp');
-    await waitFor(() => servers.stats.udp.dropped === beforeUdp.dropped + 1, 'udp drop');
+    await waitFor(() => failed('udp') === beforeUdp.dropped + 1, 'udp drop');
     assert.equal(servers.stats.tcp.errors - before.errors, 2);
     mode = 'ok';
     await writeChunks(c, ['<13>kept\n']);
