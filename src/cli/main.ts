@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { LwError } from '../core/errors.ts';
+import { DEV_HELP, devCommand } from './dev-kafka.ts';
 import { ingestCommand, INGEST_HELP } from './ingest.ts';
 import { SEARCH_HELP, searchCommand } from './search.ts';
 import { START_HELP, startCommand } from './start.ts';
@@ -16,6 +17,7 @@ Commands:
   start     run the server (HTTP API :4280, syslog :5514, data in ./data)
   search    search a running server:    logwarden search 'level:error payment' --since 1h
   ingest    send log files to a server: logwarden ingest app.log --stream app
+  dev kafka run a local Kafka broker:   logwarden dev kafka
   help      show help for a command:    logwarden help search
 
 Options:
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   start: { run: startCommand, help: START_HELP },
   search: { run: searchCommand, help: SEARCH_HELP },
   ingest: { run: ingestCommand, help: INGEST_HELP },
+  dev: { run: devCommand, help: DEV_HELP },
 };
 
 function version(): string {

@@ -222,7 +222,8 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps
   if (failure) {
     // Drain the rest of the body so the client sees our answer rather than a reset.
     (req.raw as Readable).resume();
-    if (failure.code === 'LW_ERR_QUEUE_FULL') reply.header('Retry-After', '1');
+    if (failure.code === 'LW_ERR_QUEUE_FULL' || failure.code === 'LW_ERR_QUEUE_UNAVAILABLE')
+      reply.header('Retry-After', '1');
     if (failure.code === 'LW_ERR_SHUTTING_DOWN') reply.header('Retry-After', '5');
     reply.code(failure.status).send({
       ...failure.toJSON(),
