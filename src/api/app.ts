@@ -14,6 +14,7 @@ import { envelopeKey } from '../core/envelope.ts';
 import { LwError } from '../core/errors.ts';
 import { Indexer } from '../processors/indexer.ts';
 import { WorkerPool } from '../processors/pool.ts';
+import { StreamRegistry } from '../processors/streams/registry.ts';
 import { DiskQueue } from '../queue/disk/disk-queue.ts';
 import type { QueueMessage } from '../queue/queue.ts';
 import { registerIngest } from '../sources/http/ingest.ts';
@@ -23,6 +24,8 @@ import { SqliteMetaStore } from '../store/meta/sqlite-meta-store.ts';
 import { renderMetrics } from './metrics.ts';
 import { registerSavedSearches } from './saved-searches-route.ts';
 import { registerSearch } from './search-route.ts';
+import { registerStreams } from './streams-route.ts';
+import { registerPipelines } from './pipelines-route.ts';
 
 export const INGEST_TOPIC = 'ingest';
 
@@ -60,6 +63,20 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const cores = availableParallelism();
   // Metadata (saved searches, streams, pipelines, users): <dataDir>/meta.sqlite.
   const meta = new SqliteMetaStore(dataDir);
+  // Streams and pipelines (config file + API), validated before anything else starts.
+  const streams = new StreamRegistry({
+    meta,
+    streams: config.streams,
+    pipelines: config.pipelines,
+    baseDir: process.cwd(),
+    logger,
+  });
+  try {
+    await streams.load();
+  } catch (err) {
+    await meta.close();
+    throw err;
+  }
 
   const queue = new DiskQueue({
     dir: path.join(dataDir, 'queue'),
@@ -84,7 +101,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     throw err;
   }
   // The main thread (HTTP, queue, store writer) is the busiest: leave it a core.
-  const pool = new WorkerPool(config.processing.workers ?? Math.max(1, cores - 1));
+  const pool = new WorkerPool(config.processing.workers ?? Math.max(1, cores - 1), streams.pipelineSet());
+  streams.subscribe((set) => pool.setPipelines(set));
   const indexer = new Indexer({ queue, store, pool, topic: INGEST_TOPIC, logger });
   await indexer.start();
 
@@ -141,6 +159,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     isShuttingDown: () => shuttingDown,
   });
   registerSearch(app, { store, counters: counters.api });
+  registerStreams(app, streams);
+  registerPipelines(app, streams);
   registerSavedSearches(app, { meta });
   app.get('/healthz', async () => ({ status: shuttingDown ? 'stopping' : 'ok' }));
   app.get('/api/v1/queue', async () => ({

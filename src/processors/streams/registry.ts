@@ -7,7 +7,8 @@
  * the key), its pipeline is compiled (errors name the processor path and key), its routing
  * conditions are parsed, and references are checked (a named pipeline must exist; a stream
  * cannot be its own dead-letter stream; a pipeline still used by a stream cannot be deleted).
- * The change is stored first and published second, so a change that answered 2xx is durable.
+ * The change is stored first and published second (to `subscribe`rs: the worker pool), so a
+ * change that answered 2xx is durable.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,7 +25,7 @@ import { isValidStreamName } from '../../core/envelope.ts';
 import { parseFilter } from '../../query/parser.ts';
 import type { MetaRecord, MetaStore } from '../../store/meta/meta-store.ts';
 import { compilePipeline } from '../pipeline.ts';
-import type { PipelineSet, StreamRuntime } from './pipeline-set.ts';
+import { type PipelineSet, type StreamRuntime, UNDEFINED_STREAM } from './pipeline-set.ts';
 
 export type Origin = 'config' | 'api';
 
@@ -54,8 +55,6 @@ export interface RegistryOptions {
   pipelines: Record<string, string | PipelineBody>;
   /** Directory that pipeline files, lookup tables and GeoIP databases are relative to. */
   baseDir: string;
-  /** Called with every new pipeline set (and once by `load`). */
-  publish: (set: PipelineSet) => void;
   logger: { warn: (o: object, m?: string) => void };
 }
 
@@ -118,6 +117,7 @@ export class StreamRegistry {
   private readonly pipelines = new Map<string, PipelineView>();
   private version = 0;
   private current: PipelineSet;
+  private listeners: Array<(set: PipelineSet) => void> = [];
 
   constructor(o: RegistryOptions) {
     this.o = o;
@@ -167,6 +167,11 @@ export class StreamRegistry {
       this.streams.set(d.id, { ...(d.doc as StreamDef), name: d.id, origin: 'api', ...stamps(d) });
     }
     this.publish();
+  }
+
+  /** Calls `fn` with every new pipeline set (after each change). */
+  subscribe(fn: (set: PipelineSet) => void): void {
+    this.listeners.push(fn);
   }
 
   /** The current pipeline set (what the workers run). */
@@ -310,6 +315,12 @@ export class StreamRegistry {
     });
   }
 
+  /** The runtime form of a stream by name (a stream without a definition: the defaults). */
+  runtimeOf(name: string): StreamRuntime {
+    const s = this.streams.get(name);
+    return s ? this.runtime(s) : UNDEFINED_STREAM;
+  }
+
   /** The runtime form of a stream (named pipeline resolved). */
   runtime(s: StreamView): StreamRuntime {
     let pipeline: PipelineBody | null = null;
@@ -326,7 +337,7 @@ export class StreamRegistry {
     const streams: Record<string, StreamRuntime> = {};
     for (const s of this.streams.values()) streams[s.name] = this.runtime(s);
     this.current = { version: ++this.version, baseDir: this.o.baseDir, streams };
-    this.o.publish(this.current);
+    for (const fn of this.listeners) fn(this.current);
   }
 }
 
