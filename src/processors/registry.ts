@@ -3,7 +3,15 @@
  */
 import { convert } from './convert.ts';
 import { copy } from './copy.ts';
+import { grok } from './grok.ts';
 import { lowercase } from './lowercase.ts';
+import { csv } from './parse-csv.ts';
+import { json } from './parse-json.ts';
+import { kv } from './parse-kv.ts';
+import { logfmt } from './parse-logfmt.ts';
+import { regex } from './parse-regex.ts';
+import { syslog } from './parse-syslog.ts';
+import { url } from './parse-url.ts';
 import type { ProcessorDef } from './processor-def.ts';
 import { remove } from './remove.ts';
 import { rename } from './rename.ts';
@@ -11,8 +19,18 @@ import { set } from './set.ts';
 import { split } from './split.ts';
 import { trim } from './trim.ts';
 import { truncate } from './truncate.ts';
+import { userAgent } from './user-agent.ts';
 
 export const PROCESSORS: Record<string, ProcessorDef> = {
+  json,
+  logfmt,
+  csv,
+  regex,
+  grok,
+  syslog,
+  user_agent: userAgent,
+  url,
+  kv,
   rename,
   remove,
   set,
