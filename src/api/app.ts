@@ -10,20 +10,21 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Config, isLoopback, splitHostPort } from '../core/config.ts';
-import { envelopeKey } from '../core/envelope.ts';
 import { LwError } from '../core/errors.ts';
 import { Indexer } from '../processors/indexer.ts';
+import { TailHub } from '../processors/tail-hub.ts';
 import { WorkerPool } from '../processors/pool.ts';
 import { StreamRegistry } from '../processors/streams/registry.ts';
 import { DiskQueue } from '../queue/disk/disk-queue.ts';
-import type { QueueMessage } from '../queue/queue.ts';
 import { registerIngest } from '../sources/http/ingest.ts';
-import { startSyslogServers } from '../sources/syslog/syslog-server.ts';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
 import { SqliteMetaStore } from '../store/meta/sqlite-meta-store.ts';
 import { renderMetrics } from './metrics.ts';
+import { networkSourceMetrics, startNetworkSources } from './network-sources.ts';
+import type { SourceStats } from '../sources/net/source-stats.ts';
 import { registerSavedSearches } from './saved-searches-route.ts';
 import { registerSearch } from './search-route.ts';
+import { registerTail } from './tail-route.ts';
 import { registerStreams } from './streams-route.ts';
 import { registerPipelines } from './pipelines-route.ts';
 
@@ -43,6 +44,10 @@ export function checkBindSafety(config: Config): void {
     ['http.listen', config.http.listen],
     ['syslog.udp', config.syslog.udp],
     ['syslog.tcp', config.syslog.tcp],
+    ['syslog.tls.listen', config.syslog.tls?.listen ?? null],
+    ['gelf.udp', config.gelf.udp],
+    ['gelf.tcp', config.gelf.tcp],
+    ...config.lines.map((l, i): [string, string] => [`lines[${i}].listen`, l.listen]),
   ];
   for (const [key, addr] of binds) {
     if (addr === null) continue;
@@ -103,7 +108,15 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   // The main thread (HTTP, queue, store writer) is the busiest: leave it a core.
   const pool = new WorkerPool(config.processing.workers ?? Math.max(1, cores - 1), streams.pipelineSet());
   streams.subscribe((set) => pool.setPipelines(set));
-  const indexer = new Indexer({ queue, store, pool, topic: INGEST_TOPIC, logger });
+  const tails = new TailHub();
+  const indexer = new Indexer({
+    queue,
+    store,
+    pool,
+    topic: INGEST_TOPIC,
+    logger,
+    onStored: (batch) => tails.publish(batch),
+  });
   await indexer.start();
 
   // Retention: drop whole day partitions older than the configured number of days, hourly.
@@ -122,7 +135,6 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   let shuttingDown = false;
   const counters = {
     http: { received: 0, accepted: 0, rejected: 0, requests: 0 },
-    syslog: { received: 0, accepted: 0, dropped: 0 },
     api: { searches: 0 },
   };
 
@@ -162,6 +174,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   registerStreams(app, streams);
   registerPipelines(app, streams);
   registerSavedSearches(app, { meta });
+  registerTail(app, { hub: tails, store, ...config.tail, isShuttingDown: () => shuttingDown });
   app.get('/healthz', async () => ({ status: shuttingDown ? 'stopping' : 'ok' }));
   app.get('/api/v1/queue', async () => ({
     partitions: queue.state(),
@@ -174,6 +187,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     lag: indexer.lag().total,
     indexer: indexer.stats,
     ingest: counters,
+    receivers: netStats(),
   }));
   app.get('/metrics', async (_req, reply) => {
     const st = await store.stats();
@@ -184,25 +198,26 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         name: 'logwarden_events_received_total',
         help: 'Events received by a source.',
         type: 'counter',
-        values: [
-          { labels: { source: 'http' }, value: counters.http.received },
-          { labels: { source: 'syslog' }, value: counters.syslog.received },
-        ],
+        values: [{ labels: { source: 'http' }, value: counters.http.received }, ...netMetrics().received],
+      },
+      {
+        name: 'logwarden_events_accepted_total',
+        help: 'Events a socket receiver made durable in the queue.',
+        type: 'counter',
+        values: netMetrics().accepted,
       },
       {
         name: 'logwarden_events_rejected_total',
         help: 'Events rejected by a source (malformed, too long).',
         type: 'counter',
-        values: [{ labels: { source: 'http' }, value: counters.http.rejected }],
+        values: [{ labels: { source: 'http' }, value: counters.http.rejected }, ...netMetrics().rejected],
       },
       {
         name: 'logwarden_events_dropped_total',
         help: 'Events dropped, by reason.',
         type: 'counter',
         values: [
-          { labels: { source: 'syslog', reason: 'queue_full' }, value: counters.syslog.dropped },
-          { labels: { source: 'syslog_udp', reason: 'receiver' }, value: syslogStats().udp.dropped },
-          { labels: { source: 'syslog_tcp', reason: 'receiver' }, value: syslogStats().tcp.dropped },
+          ...netMetrics().dropped,
           ...Object.entries(indexer.stats.dropped).map(([k, v]) => ({
             labels: { source: 'pipeline', reason: k },
             value: v,
@@ -210,13 +225,10 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         ],
       },
       {
-        name: 'logwarden_syslog_frame_errors_total',
-        help: 'Syslog frames that could not be read (oversized, truncated), per transport.',
+        name: 'logwarden_source_errors_total',
+        help: 'Socket, TLS handshake and framing errors of a socket receiver.',
         type: 'counter',
-        values: [
-          { labels: { transport: 'udp' }, value: syslogStats().udp.errors },
-          { labels: { transport: 'tcp' }, value: syslogStats().tcp.errors },
-        ],
+        values: netMetrics().errors,
       },
       {
         name: 'logwarden_events_indexed_total',
@@ -260,11 +272,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     ]);
   });
 
-  // Filled in once the syslog receivers run (they start after the HTTP server).
-  let syslogStats = () => ({
-    udp: { received: 0, dropped: 0, errors: 0 },
-    tcp: { received: 0, dropped: 0, errors: 0 },
-  });
+  // Filled in once the socket receivers run (they start after the HTTP server).
+  let netStats = (): Record<string, SourceStats> => ({});
+  const netMetrics = () => networkSourceMetrics(netStats());
 
   const { host, port } = splitHostPort(config.http.listen);
   try {
@@ -283,50 +293,22 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
       : `http://${config.http.listen}`;
 
-  // Syslog: produce each read's lines as one durable batch; TCP waits (backpressure) while the
-  // queue is full, UDP drops and counts (UDP has no way to push back).
-  let syslogPartition = 0;
-  const syslogKey = envelopeKey(config.syslog.stream, 'syslog');
-  const syslog = await startSyslogServers({
-    udp: config.syslog.udp ? splitHostPort(config.syslog.udp) : undefined,
-    tcp: config.syslog.tcp ? splitHostPort(config.syslog.tcp) : undefined,
-    maxLineBytes: config.http.maxLineBytes,
+  // Syslog, GELF and line receivers: TCP/TLS wait (backpressure) while the queue is full, UDP
+  // drops and counts (UDP has no way to push back).
+  const net = await startNetworkSources({
+    config,
+    queue,
+    topic: INGEST_TOPIC,
     logger,
-    onLines: async (lines) => {
-      const now = Date.now();
-      const msgs: QueueMessage[] = lines.map((l) => ({
-        key: syslogKey,
-        value: Buffer.from(l.text),
-        timestamp: now,
-        headers: { remote: l.remote },
-      }));
-      counters.syslog.received += msgs.length;
-      const n = queue.partitionCount(INGEST_TOPIC);
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await queue.produce(INGEST_TOPIC, syslogPartition++ % n, msgs);
-          counters.syslog.accepted += msgs.length;
-          return;
-        } catch (err) {
-          const full =
-            err instanceof LwError && (err.code === 'LW_ERR_QUEUE_FULL' || err.code === 'LW_ERR_DISK_FULL');
-          if (!full || lines[0]?.transport === 'udp' || shuttingDown || attempt > 600) {
-            counters.syslog.dropped += msgs.length;
-            logger.warn({ err: String(err), lines: msgs.length }, 'syslog lines dropped');
-            return;
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    },
+    isShuttingDown: () => shuttingDown,
   });
-
-  syslogStats = () => syslog.stats;
+  netStats = () => net.stats;
   logger.info(
     {
       http: httpUrl,
-      syslogUdp: syslog.udpAddress ?? 'off',
-      syslogTcp: syslog.tcpAddress ?? 'off',
+      syslogUdp: net.addresses.syslog_udp,
+      syslogTcp: net.addresses.syslog_tcp,
+      receivers: net.addresses,
       dataDir,
       partitions: queue.partitionCount(INGEST_TOPIC),
       workers: pool.size,
@@ -340,7 +322,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       shuttingDown = true;
       clearInterval(retentionTimer);
       logger.info({}, 'shutting down: no longer accepting');
-      await syslog.close();
+      await net.close();
       // Keep-alive connections answered while closing would hold close() until their timeout:
       // close them as soon as they are idle, and tell clients not to reuse them.
       const closing = app.close();
@@ -363,5 +345,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     return stopping;
   };
 
-  return { httpUrl, syslogUdp: syslog.udpAddress ?? null, syslogTcp: syslog.tcpAddress ?? null, stop };
+  const bound = (a: string | undefined) => (a === undefined || a === 'off' ? null : a);
+  return {
+    httpUrl,
+    syslogUdp: bound(net.addresses.syslog_udp),
+    syslogTcp: bound(net.addresses.syslog_tcp),
+    stop,
+  };
 }

@@ -15,6 +15,12 @@ const hostPort = z
 export const configSchema = z
   .strictObject({
     dataDir: z.string().default('./data').describe('Directory for the queue, the store and metadata.'),
+    role: z
+      .enum(['all', 'ingest', 'indexer', 'api'])
+      .default('all')
+      .describe(
+        'What this process runs: all; ingest (sources -> queue); indexer (queue -> store, one consumer process per partition with Kafka); api (search, UI, alerts). Roles other than all need queue.type kafka.',
+      ),
     http: z
       .strictObject({
         listen: hostPort.default('127.0.0.1:4280').describe('Address of the HTTP API (and web UI).'),
@@ -44,9 +50,129 @@ export const configSchema = z
           .default('127.0.0.1:5514')
           .describe('Syslog TCP listen address (LF or RFC 6587 octet-counted framing); null disables it.'),
         stream: z.string().default('syslog').describe('Stream that syslog events are stored in.'),
+        tls: z
+          .strictObject({
+            listen: hostPort.describe('Syslog over TLS (RFC 5425) listen address; 6514 is the usual port.'),
+            cert: z.string().describe('PEM certificate (chain) file of the server; re-read when it changes.'),
+            key: z.string().describe('PEM private key file of the server; re-read when it changes.'),
+            ca: z
+              .string()
+              .nullable()
+              .default(null)
+              .describe('PEM CA bundle file that client certificates must chain to.'),
+            requireClientCert: z
+              .boolean()
+              .default(false)
+              .describe('Refuse clients without a certificate signed by `ca` (mutual TLS).'),
+          })
+          .refine((t) => !t.requireClientCert || t.ca !== null, 'requireClientCert needs ca')
+          .nullable()
+          .default(null)
+          .describe('Syslog over TLS receiver (octet-counted frames over TLS); null disables it.'),
       })
       .prefault({})
       .describe('Syslog receivers.'),
+    gelf: z
+      .strictObject({
+        udp: hostPort
+          .nullable()
+          .default(null)
+          .describe(
+            'GELF UDP listen address (plain, gzip, zlib, chunked); 12201 is the usual port; null disables it.',
+          ),
+        tcp: hostPort
+          .nullable()
+          .default(null)
+          .describe('GELF TCP listen address (NUL-terminated messages); null disables it.'),
+        stream: z.string().default('gelf').describe('Stream that GELF events are stored in.'),
+        maxMessageBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024)
+          .describe(
+            'Largest GELF message, decompressed and reassembled; larger ones are rejected and counted.',
+          ),
+        chunkTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(5000)
+          .describe('How long the chunks of a chunked GELF UDP message may take to arrive.'),
+        maxPendingChunked: z
+          .number()
+          .int()
+          .positive()
+          .default(1000)
+          .describe('Chunked GELF messages open at once; beyond, the oldest is given up and counted.'),
+      })
+      .prefault({})
+      .describe('GELF receivers (Graylog Extended Log Format 1.1).'),
+    lines: z
+      .array(
+        z
+          .strictObject({
+            listen: hostPort.describe('Listen address.'),
+            protocol: z
+              .enum(['tcp', 'udp'])
+              .describe('tcp: one event per LF-terminated line; udp: one or more lines per datagram.'),
+            format: z
+              .enum(['auto', 'json', 'syslog', 'text'])
+              .default('auto')
+              .describe('How lines are parsed: auto-detected per line, JSON objects, syslog, or plain text.'),
+            stream: z.string().describe('Stream the events are stored in.'),
+            name: z
+              .string()
+              .regex(/^[a-z0-9_]{1,64}$/, 'expected lower-case letters, digits and _')
+              .optional()
+              .describe('Name in the metrics label `source=lines_<name>`; default `<stream>_<protocol>`.'),
+            maxLineBytes: z
+              .number()
+              .int()
+              .positive()
+              .default(1024 * 1024)
+              .describe('Longest accepted line; a longer one is rejected and counted.'),
+          })
+          .describe('One line receiver.'),
+      )
+      .default([])
+      .describe('Plain TCP/UDP line receivers, each with its own parser and stream.'),
+    elasticsearch: z
+      .strictObject({
+        version: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+$/, 'expected MAJOR.MINOR.PATCH, e.g. 8.17.0')
+          .default('8.17.0')
+          .describe(
+            'Elasticsearch version that `GET /` reports to shippers and clients (they pick their API by its major).',
+          ),
+      })
+      .prefault({})
+      .describe(
+        'Elasticsearch-compatible ingest: `_bulk` and the probes shippers make (see docs/ingest.md).',
+      ),
+    loki: z
+      .strictObject({
+        stream: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a stream name: letters, digits, _ - .')
+          .default('loki')
+          .describe(
+            'Stream that Loki push events are stored in (a `?stream=` on the push URL overrides it).',
+          ),
+      })
+      .prefault({})
+      .describe('Loki push receiver (`POST /loki/api/v1/push`).'),
+    otlp: z
+      .strictObject({
+        stream: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a stream name: letters, digits, _ - .')
+          .default('otlp')
+          .describe('Stream that OTLP log records are stored in (a `?stream=` on the URL overrides it).'),
+      })
+      .prefault({})
+      .describe('OpenTelemetry OTLP/HTTP logs receiver (`POST /v1/logs`).'),
     queue: z
       .strictObject({
         partitions: z
@@ -70,9 +196,107 @@ export const configSchema = z
           .positive()
           .default(64 * 1024 * 1024)
           .describe('Size at which a queue segment file is rolled.'),
+        type: z
+          .enum(['disk', 'kafka'])
+          .default('disk')
+          .describe('The queue between sources and indexing: the embedded disk queue, or Apache Kafka.'),
+        kafka: z
+          .strictObject({
+            brokers: z
+              .array(hostPort)
+              .min(1)
+              .default(['127.0.0.1:9092'])
+              .describe('Bootstrap brokers (HOST:PORT); the flag takes them comma-separated.'),
+            topic: z.string().default('logwarden-ingest').describe('Topic that ingested events go through.'),
+            replicationFactor: z
+              .number()
+              .int()
+              .min(1)
+              .default(1)
+              .describe('Replication factor of topics logwarden creates.'),
+            batchBytes: z
+              .number()
+              .int()
+              .positive()
+              .default(1024 * 1024)
+              .describe('Producer batch.size: pending bytes per partition that trigger a send.'),
+            lingerMs: z
+              .number()
+              .int()
+              .min(0)
+              .default(0)
+              .describe('Producer linger.ms: how long a send waits for more messages (0: next tick).'),
+            compression: z
+              .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+              .default('none')
+              .describe('Producer compression.type of record batches.'),
+            acks: z
+              .enum(['all', 'leader', 'none'])
+              .default('all')
+              .describe(
+                'Producer acks: ingest answers after all in-sync replicas (all) or the leader have the data.',
+              ),
+            fetchMinBytes: z
+              .number()
+              .int()
+              .min(1)
+              .default(1)
+              .describe('Consumer fetch.min.bytes: the broker holds a fetch until this much data is there.'),
+            fetchMaxWaitMs: z
+              .number()
+              .int()
+              .min(0)
+              .default(250)
+              .describe('Consumer fetch.max.wait.ms: longest wait for fetch.min.bytes.'),
+            maxBytesPerFetch: z
+              .number()
+              .int()
+              .positive()
+              .default(2 * 1024 * 1024)
+              .describe('Consumer max bytes per partition fetch (one processing batch).'),
+            sessionTimeoutMs: z
+              .number()
+              .int()
+              .min(1000)
+              .default(10_000)
+              .describe(
+                'Consumer session.timeout.ms: a consumer process silent this long is removed from the group and its partitions move.',
+              ),
+            retentionMs: z
+              .number()
+              .int()
+              .min(-1)
+              .default(7 * 86_400_000)
+              .describe('retention.ms of topics logwarden creates (-1: unlimited).'),
+            retentionBytes: z
+              .number()
+              .int()
+              .min(-1)
+              .default(-1)
+              .describe('retention.bytes per partition of topics logwarden creates (-1: unlimited).'),
+            requestTimeoutMs: z
+              .number()
+              .int()
+              .min(100)
+              .default(5000)
+              .describe(
+                'Kafka request timeout; ingest answers 503 when the brokers do not answer within about 3 of them.',
+              ),
+            consumers: z
+              .number()
+              .int()
+              .min(1)
+              .max(256)
+              .optional()
+              .describe(
+                'Consumer processes of the indexer role (one consumer group); default: min(partitions, CPU cores).',
+              ),
+          })
+          .prefault({})
+          .describe('Apache Kafka queue (queue.type kafka); partitions come from queue.partitions.'),
       })
       .prefault({})
-      .describe('Embedded disk queue (Kafka semantics).'),
+      .describe('The queue: embedded disk queue (Kafka semantics) or Apache Kafka.'),
     processing: z
       .strictObject({
         workers: z
@@ -128,6 +352,33 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Embedded store (DuckDB).'),
+    tail: z
+      .strictObject({
+        maxClients: z
+          .number()
+          .int()
+          .min(0)
+          .max(10_000)
+          .default(16)
+          .describe('Most live tails (SSE and WebSocket) open at once; more are answered 429.'),
+        bufferEvents: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(5000)
+          .describe(
+            'Matching events queued per tail client that reads slowly; beyond this they are dropped and the client is told how many.',
+          ),
+        heartbeatSeconds: z
+          .number()
+          .min(0.1)
+          .max(3600)
+          .default(15)
+          .describe('Seconds between heartbeats on a tail, so that proxies keep an idle connection open.'),
+      })
+      .prefault({})
+      .describe('Live tail (GET /api/v1/tail).'),
     streams: streamsConfigSchema,
     pipelines: pipelinesConfigSchema,
     log: z

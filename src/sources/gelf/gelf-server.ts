@@ -32,6 +32,13 @@ export interface GelfServerOptions {
   closeTimeoutMs?: number;
   onRecords(records: NetRecord<'udp' | 'tcp'>[]): Promise<void> | void;
   logger: ListenerLogger;
+  /** Counters to update (the caller's, so a sink can count into them too); default: new ones. */
+  stats?: GelfStats;
+}
+
+export interface GelfStats {
+  udp: SourceStats;
+  tcp: SourceStats;
 }
 
 export interface GelfServers {
@@ -39,7 +46,7 @@ export interface GelfServers {
   udpPort: number | null;
   tcpAddress: string | null;
   tcpPort: number | null;
-  stats: { udp: SourceStats; tcp: SourceStats };
+  stats: GelfStats;
   /** Open chunked messages. */
   pendingChunked(): number;
   close(): Promise<void>;
@@ -49,7 +56,7 @@ export interface GelfServers {
 export async function startGelfServers(opts: GelfServerOptions): Promise<GelfServers> {
   const maxBytes = opts.maxMessageBytes ?? 1024 * 1024;
   const { logger } = opts;
-  const stats = { udp: newSourceStats(), tcp: newSourceStats() };
+  const stats: GelfStats = opts.stats ?? { udp: newSourceStats(), tcp: newSourceStats() };
   const warn = rateLimitedWarn(logger);
   const reject = (s: SourceStats, transport: string, reason: string, message: string, remote: string) => {
     s.received++;

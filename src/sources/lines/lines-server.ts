@@ -30,6 +30,8 @@ export interface LinesServerOptions {
   closeTimeoutMs?: number;
   onRecords(records: NetRecord[]): Promise<void> | void;
   logger: ListenerLogger;
+  /** Counters to update (the caller's, so a sink can count into them too); default: new ones. */
+  stats?: SourceStats;
 }
 
 export interface LinesServer {
@@ -56,7 +58,7 @@ export function checkLine(line: Buffer, format: EnvelopeFormat): RecordResult {
 
 export async function startLinesServer(opts: LinesServerOptions): Promise<LinesServer> {
   const { logger, format, maxLineBytes, name } = opts;
-  const stats = newSourceStats();
+  const stats = opts.stats ?? newSourceStats();
   const check = (b: Buffer) => checkLine(b, format);
   if (opts.protocol === 'tcp') {
     const l = await startTcpListener({

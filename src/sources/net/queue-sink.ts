@@ -66,7 +66,10 @@ export function queueSink(opts: QueueSinkOptions): (records: NetRecord[]) => Pro
               ? 'disk_full'
               : 'queue_error';
         countDropped(stats, reason, msgs.length);
-        logger.warn({ source: opts.source, reason, records: msgs.length, err: String(err) }, 'records dropped');
+        logger.warn(
+          { source: opts.source, reason, records: msgs.length, err: String(err) },
+          'records dropped',
+        );
         return;
       }
     }

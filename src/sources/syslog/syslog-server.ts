@@ -50,6 +50,8 @@ export interface SyslogServerOptions {
    */
   onLines: (lines: SyslogLine[]) => Promise<void> | void;
   logger: SyslogServerLogger;
+  /** Counters to update (the caller's, so a sink can count into them too); default: new ones. */
+  stats?: SyslogStats;
 }
 
 export interface SyslogStats {
@@ -80,7 +82,11 @@ export async function startSyslogServers(opts: SyslogServerOptions): Promise<Sys
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const { logger } = opts;
   const onRecords = opts.onLines;
-  const stats: SyslogStats = { udp: newSourceStats(), tcp: newSourceStats(), tls: newSourceStats() };
+  const stats: SyslogStats = opts.stats ?? {
+    udp: newSourceStats(),
+    tcp: newSourceStats(),
+    tls: newSourceStats(),
+  };
   const newDecoder = (_remote: string, onError: (e: { kind: string; message: string }) => void) =>
     new SyslogFrameDecoder({ maxFrameBytes: maxLineBytes, onError });
 
