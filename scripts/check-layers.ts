@@ -21,6 +21,7 @@ export const RANKS: Record<string, number> = {
   processors: 3,
   api: 4,
   ui: 4,
+  agent: 4,
   cli: 5,
 };
 

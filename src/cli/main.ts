@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import { LwError } from '../core/errors.ts';
+import { AGENT_HELP, agentCommand } from './agent.ts';
 import { DEV_HELP, devCommand } from './dev-kafka.ts';
 import { ingestCommand, INGEST_HELP } from './ingest.ts';
 import { SEARCH_HELP, searchCommand } from './search.ts';
@@ -17,6 +18,7 @@ Commands:
   start     run the server (HTTP API :4280, syslog :5514, data in ./data)
   search    search a running server:    logwarden search 'level:error payment' --since 1h
   ingest    send log files to a server: logwarden ingest app.log --stream app
+  agent     tail files and ship them:   logwarden agent --config agent.yaml
   dev kafka run a local Kafka broker:   logwarden dev kafka
   help      show help for a command:    logwarden help search
 
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   start: { run: startCommand, help: START_HELP },
   search: { run: searchCommand, help: SEARCH_HELP },
   ingest: { run: ingestCommand, help: INGEST_HELP },
+  agent: { run: agentCommand, help: AGENT_HELP },
   dev: { run: devCommand, help: DEV_HELP },
 };
 
