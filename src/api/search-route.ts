@@ -1,13 +1,18 @@
 /**
- * `GET /api/v1/search?q=&start=&end=&limit=&order=` (also POST with a JSON body of the same
- * names): `{"events": [...], "total": N, "took_ms": T}`, newest first by default; `total` is the
- * exact number of matches in the range.
+ * `GET /api/v1/search?q=&start=&end=&limit=&order=&tz=` (also POST with a JSON body of the same
+ * names). Without pipes, or with pipes that keep events (where, eval, sort, fields, ...):
+ * `{"events": [...], "total": N, "took_ms": T}`, newest first by default; `total` is the exact
+ * number of matches (rows after the pipes) in the range. With an aggregating pipe (stats,
+ * timechart, top, rare): `{"columns": [{name, type}], "rows": [[...]], "total": N, "took_ms": T}`.
  */
 import type { FastifyInstance } from 'fastify';
 import { LwError } from '../core/errors.ts';
+import type { Pipe } from '../core/pipe-ast.ts';
+import { parsePipes } from '../query/parse-pipes.ts';
 import { parseQuery } from '../query/parser.ts';
-import { assertPipesSupported } from '../query/pipes.ts';
+import { pivotTimechart } from '../query/pipe-timechart.ts';
 import { parseDuration } from '../query/time-literal.ts';
+import { formatTimestamp } from '../core/time.ts';
 import type { Store } from '../store/store.ts';
 import { resolveRange } from './time-params.ts';
 
@@ -20,15 +25,26 @@ export interface SearchDeps {
 
 interface Resolved {
   filter: ReturnType<typeof parseQuery>['filter'];
+  pipes: Pipe[];
   start: number | null;
   end: number | null;
 }
 
-/** Parses `q` and resolves the effective time range (request range narrowed by `_time:` filters). */
-export function resolveQuery(params: Record<string, unknown>, now: number): Resolved {
+/**
+ * Parses `q` and resolves the effective time range (request range narrowed by `_time:` filters).
+ * Pipes are refused unless `allowPipes` (facets and histograms take a filter only).
+ */
+export function resolveQuery(params: Record<string, unknown>, now: number, allowPipes = false): Resolved {
   const q = params.q === undefined || params.q === null ? '' : String(params.q);
   const parsed = parseQuery(q, { now });
-  assertPipesSupported(parsed.pipes);
+  if (!allowPipes && parsed.pipes.length > 0) {
+    const p = parsed.pipes[0]!;
+    throw new LwError('LW_ERR_QUERY_SYNTAX', [p.position, 'pipes are not allowed here; use /api/v1/search'], {
+      position: p.position,
+      expected: 'end of query',
+    });
+  }
+  const pipes = parsePipes(parsed.pipes, now);
   const { start, end } = resolveRange(params.start, params.end, now);
   let qs = start;
   let qe = end;
@@ -40,7 +56,22 @@ export function resolveQuery(params: Record<string, unknown>, now: number): Reso
       qe = qe === null ? e : Math.min(qe, e);
     }
   }
-  return { filter: parsed.filter, start: qs, end: qe };
+  return { filter: parsed.filter, pipes, start: qs, end: qe };
+}
+
+/** A valid IANA time zone name, or null for UTC. */
+export function resolveTz(v: unknown): string | null {
+  if (v === undefined || v === null || v === '' || v === 'UTC') return null;
+  const tz = String(v);
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+  } catch {
+    throw new LwError('LW_ERR_BAD_PARAM', [
+      'tz',
+      `unknown time zone ${JSON.stringify(tz)}; use an IANA name such as Europe/Berlin`,
+    ]);
+  }
+  return tz;
 }
 
 const NICE_STEPS_S = [
@@ -60,8 +91,11 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
   const handler = async (params: Record<string, unknown>) => {
     const t0 = performance.now();
     const now = Date.now();
-    const r = resolveQuery(params, now);
-    let limit = 100;
+    const r = resolveQuery(params, now, true);
+    const aggregated = r.pipes.some(
+      (p) => p.type === 'stats' || p.type === 'timechart' || p.type === 'top' || p.type === 'rare',
+    );
+    let limit = aggregated ? MAX_LIMIT : 100;
     if (params.limit !== undefined && params.limit !== '') {
       limit = Number(params.limit);
       if (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT) {
@@ -72,6 +106,48 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
     if (order !== 'desc' && order !== 'asc')
       throw new LwError('LW_ERR_BAD_PARAM', ['order', 'expected desc or asc']);
     deps.counters.searches++;
+    const tz = resolveTz(params.tz);
+    if (r.pipes.length > 0) {
+      if (order !== 'desc')
+        throw new LwError('LW_ERR_BAD_PARAM', ['order', 'with pipes, order rows with | sort']);
+      const pipes = r.pipes.map((p) =>
+        p.type === 'timechart' && p.stepUs === null
+          ? { ...p, stepUs: autoStepUs(r.start, r.end, now * 1000) }
+          : p,
+      );
+      const res = await deps.store.query({
+        filter: r.filter,
+        start: r.start,
+        end: r.end,
+        pipes,
+        limit,
+        tz,
+        nowUs: now * 1000,
+      });
+      const took_ms = Math.round((performance.now() - t0) * 100) / 100;
+      const notes = {
+        ...(res.warnings.length ? { warnings: res.warnings } : {}),
+        ...(res.kind !== 'events' && res.approximate.length ? { approximate: res.approximate } : {}),
+      };
+      if (res.kind === 'events') return { events: res.events, total: res.total, took_ms, ...notes };
+      if (res.kind === 'table')
+        return { columns: res.columns, rows: res.rows, total: res.total, took_ms, ...notes };
+      const d = res.data;
+      const pivot = pivotTimechart(
+        d.pipe,
+        { buckets: d.buckets, series: d.series, values: d.values, truncated: d.truncated },
+        formatTimestamp,
+      );
+      return {
+        columns: pivot.columns.map((name, i) => ({ name, type: i === 0 ? 'time' : 'number' })),
+        rows: pivot.rows,
+        total: pivot.rows.length,
+        step_ms: d.stepUs / 1000,
+        series_truncated: d.truncated,
+        took_ms,
+        ...notes,
+      };
+    }
     const res = await deps.store.search({ filter: r.filter, start: r.start, end: r.end, limit, order });
     return {
       events: res.events,

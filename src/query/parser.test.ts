@@ -18,7 +18,6 @@ import {
   word,
 } from '../core/query-ast.ts';
 import { parseFilter, parseQuery } from './parser.ts';
-import { assertPipesSupported, PIPES_SUPPORTED_V1 } from './pipes.ts';
 
 /** 2026-11-22T12:00:00Z, the `now` of every case. */
 const NOW_MS = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -393,26 +392,6 @@ describe('parseQuery: pipes', () => {
       );
     });
   }
-
-  it('v1 supports no pipes: assertPipesSupported rejects each at its position', () => {
-    assert.deepStrictEqual(PIPES_SUPPORTED_V1, []);
-    assertPipesSupported(parseQuery('error').pipes);
-    assert.throws(
-      () => assertPipesSupported(parseQuery('error | stats count()').pipes),
-      (e: unknown) =>
-        e instanceof LwError &&
-        e.code === 'LW_ERR_QUERY_SYNTAX' &&
-        e.details?.position === 8 &&
-        e.message ===
-          'cannot parse query at position 8: unsupported pipe "stats"; this release supports no pipes yet',
-    );
-    assertPipesSupported(parseQuery('a | limit 1').pipes, ['limit']);
-    assert.throws(
-      () => assertPipesSupported(parseQuery('a | limit 1 | sort x').pipes, ['limit']),
-      (e: unknown) =>
-        e instanceof LwError && e.details?.position === 14 && /supported: limit/.test(e.message),
-    );
-  });
 
   it('parseFilter rejects pipes', () => {
     assert.deepStrictEqual(parseFilter('a'), w('a'));

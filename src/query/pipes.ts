@@ -1,17 +1,14 @@
 /**
  * The pipe section of a query: `filter | stats count() by level | sort by (x desc)`.
  *
- * Query language v1 parses the filter fully and keeps each pipe as raw text (`PipeSpec`), split on
- * every top-level `|` (outside quotes, parentheses, brackets and `field:/regex/` literals), so a
- * later release can add one parser per pipe (`pipe-stats.ts`, `pipe-sort.ts`, ...) without
- * changing the filter grammar. Executing a query must call `assertPipesSupported` first.
+ * The filter parser keeps each pipe as raw text (`PipeSpec`), split on every top-level `|`
+ * (outside quotes, parentheses, brackets and `field:/regex/` literals); `parsePipes` then hands
+ * each to its own parser (`pipe-stats.ts`, `pipe-sort.ts`, ...), so pipes never change the
+ * filter grammar (src/query/parse-pipes.ts).
  */
 
 import type { PipeSpec } from '../core/query-ast.ts';
 import { isSpace, syntaxError } from './lexer.ts';
-
-/** Pipe names this release can execute. None yet: every pipe is rejected with a syntax error. */
-export const PIPES_SUPPORTED_V1: readonly string[] = [];
 
 const PIPE_NAME_RE = /[A-Za-z_][A-Za-z0-9_]*/y;
 
@@ -111,24 +108,4 @@ function skipQuoted(src: string, at: number, quote: string): number {
     else i++;
   }
   throw syntaxError(at, `unterminated string starting at position ${at}`, quote);
-}
-
-/**
- * Throws `LW_ERR_QUERY_SYNTAX` at the first pipe whose name is not in `supported`. Call before
- * executing a parsed query, so an unknown pipe is an error rather than silently ignored.
- */
-export function assertPipesSupported(
-  pipes: PipeSpec[],
-  supported: readonly string[] = PIPES_SUPPORTED_V1,
-): void {
-  for (const p of pipes) {
-    if (supported.includes(p.name)) continue;
-    const list =
-      supported.length === 0 ? 'this release supports no pipes yet' : `supported: ${supported.join(', ')}`;
-    throw syntaxError(
-      p.position,
-      `unsupported pipe "${p.name}"; ${list}`,
-      supported.length === 0 ? 'end of query' : supported.join(', '),
-    );
-  }
 }

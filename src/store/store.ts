@@ -10,6 +10,7 @@
  * - Errors for bad queries (e.g. an invalid regex) are LwError with status 400.
  */
 import type { EventBatch } from '../core/event-batch.ts';
+import type { Pipe, TimechartPipe } from '../core/pipe-ast.ts';
 import type { FilterNode } from '../core/query-ast.ts';
 
 export interface SearchRequest {
@@ -30,6 +31,55 @@ export interface SearchResult {
   /** How much the skip index pruned: blocks considered vs blocks scanned. */
   stats: { partitions: number; blocks: number; blocksScanned: number };
 }
+
+/** A query with pipes (src/core/pipe-ast.ts) over the matching events. */
+export interface PipelineRequest {
+  filter: FilterNode;
+  start: number | null;
+  end: number | null;
+  pipes: Pipe[];
+  /** Most rows (or events) returned. */
+  limit: number;
+  /** IANA time zone for time buckets; null = UTC. */
+  tz: string | null;
+  /** The current time, epoch µs (rate() over an open range). */
+  nowUs: number;
+}
+
+export type ResultType = 'string' | 'number' | 'boolean' | 'time' | 'list';
+
+export interface ResultColumn {
+  name: string;
+  type: ResultType;
+}
+
+/** Timechart data before pivoting: every bucket of the range, the kept series, their values. */
+export interface TimechartData {
+  pipe: TimechartPipe;
+  stepUs: number;
+  /** Bucket starts, epoch µs, ascending. */
+  buckets: number[];
+  /** Series values, largest first (by the first aggregate); `[null]` without `by`. */
+  series: Array<string | null>;
+  /** values[s][b]: the aggregates of series s in bucket b. */
+  values: unknown[][][];
+  /** Series left out beyond the limit. */
+  truncated: number;
+}
+
+export type PipelineResult =
+  | { kind: 'events'; events: OutputEvent[]; total: number; warnings: string[] }
+  | {
+      kind: 'table';
+      columns: ResultColumn[];
+      rows: unknown[][];
+      /** Rows before the limit. */
+      total: number;
+      warnings: string[];
+      /** Columns computed by approximate functions. */
+      approximate: string[];
+    }
+  | { kind: 'timechart'; data: TimechartData; warnings: string[]; approximate: string[] };
 
 export interface StoreStats {
   partitions: number;
@@ -60,6 +110,8 @@ export interface Store {
     field: string,
     limit: number,
   ): Promise<{ total: number; values: Array<{ value: string | number | boolean | null; count: number }> }>;
+  /** Runs a query with pipes; the store computes aggregations itself (SQL), not row by row. */
+  query(req: PipelineRequest): Promise<PipelineResult>;
   stats(): Promise<StoreStats>;
   /** Retention: drops whole time partitions whose newest event is older than `cutoffUs`. */
   dropBefore(cutoffUs: number): Promise<string[]>;

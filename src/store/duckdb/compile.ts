@@ -95,7 +95,7 @@ function sourcesFor(field: string | null, schema: TableSchema): Source[] {
  * A number as text the way JSON (and JavaScript) writes it, for prefixes and regular expressions:
  * `500` rather than DuckDB's `500.0`, so that `status:/^5\d\d$/` and `status:50*` see what was sent.
  */
-function numberText(expr: string): string {
+export function numberText(expr: string): string {
   return `(CASE WHEN ${expr} = trunc(${expr}) AND abs(${expr}) < 1e15 THEN CAST(CAST(${expr} AS BIGINT) AS VARCHAR) ELSE CAST(${expr} AS VARCHAR) END)`;
 }
 
