@@ -9,6 +9,7 @@ import { DEV_HELP, devCommand } from './dev-kafka.ts';
 import { ingestCommand, INGEST_HELP } from './ingest.ts';
 import { SEARCH_HELP, searchCommand } from './search.ts';
 import { START_HELP, startCommand } from './start.ts';
+import { TAIL_HELP, tailCommand } from './tail.ts';
 
 const HELP = `logwarden: collect, buffer, parse, index and search logs, in one program.
 
@@ -17,6 +18,7 @@ Usage: logwarden <command> [options]
 Commands:
   start     run the server (HTTP API :4280, syslog :5514, data in ./data)
   search    search a running server:    logwarden search 'level:error payment' --since 1h
+  tail      follow matching events live: logwarden tail 'level:error' --since 5m
   ingest    send log files to a server: logwarden ingest app.log --stream app
   agent     tail files and ship them:   logwarden agent --config agent.yaml
   dev kafka run a local Kafka broker:   logwarden dev kafka
@@ -30,6 +32,7 @@ Options:
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   start: { run: startCommand, help: START_HELP },
   search: { run: searchCommand, help: SEARCH_HELP },
+  tail: { run: tailCommand, help: TAIL_HELP },
   ingest: { run: ingestCommand, help: INGEST_HELP },
   agent: { run: agentCommand, help: AGENT_HELP },
   dev: { run: devCommand, help: DEV_HELP },

@@ -29,6 +29,8 @@ export interface IndexerOptions {
   /** Most rows in one store transaction. */
   maxRowsPerWrite?: number;
   logger: { error: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
+  /** Called with each batch once the store has it, in storage order (live tail). Must not throw or wait. */
+  onStored?: (batch: EventBatch) => void;
 }
 
 export interface IndexerStats {
@@ -56,7 +58,8 @@ interface Inflight {
 }
 
 export class Indexer {
-  private readonly o: Required<Omit<IndexerOptions, 'logger'>> & Pick<IndexerOptions, 'logger'>;
+  private readonly o: Required<Omit<IndexerOptions, 'logger' | 'onStored'>> &
+    Pick<IndexerOptions, 'logger' | 'onStored'>;
   private running = false;
   private loops: Promise<void>[] = [];
   private writerLoop: Promise<void> | null = null;
@@ -254,6 +257,7 @@ export class Indexer {
       try {
         const r = await head.result;
         pending.shift();
+        this.o.onStored?.(head.batch);
         this.stats.indexed += r.written;
         this.stats.skipped += r.skipped;
         this.stats.writes++;
