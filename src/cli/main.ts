@@ -7,6 +7,7 @@ import { LwError } from '../core/errors.ts';
 import { AGENT_HELP, agentCommand } from './agent.ts';
 import { DEV_HELP, devCommand } from './dev-kafka.ts';
 import { ingestCommand, INGEST_HELP } from './ingest.ts';
+import { PIPELINE_HELP, pipelineCommand } from './pipeline.ts';
 import { SEARCH_HELP, searchCommand } from './search.ts';
 import { START_HELP, startCommand } from './start.ts';
 import { TAIL_HELP, tailCommand } from './tail.ts';
@@ -21,6 +22,7 @@ Commands:
   tail      follow matching events live: logwarden tail 'level:error' --since 5m
   ingest    send log files to a server: logwarden ingest app.log --stream app
   agent     tail files and ship them:   logwarden agent --config agent.yaml
+  pipeline  try a pipeline on samples:  logwarden pipeline test --stream app < sample.log
   dev kafka run a local Kafka broker:   logwarden dev kafka
   help      show help for a command:    logwarden help search
 
@@ -35,6 +37,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   tail: { run: tailCommand, help: TAIL_HELP },
   ingest: { run: ingestCommand, help: INGEST_HELP },
   agent: { run: agentCommand, help: AGENT_HELP },
+  pipeline: { run: pipelineCommand, help: PIPELINE_HELP },
   dev: { run: devCommand, help: DEV_HELP },
 };
 

@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import type { z } from 'zod';
 import { LwError } from '../../core/errors.ts';
 import {
   issuePath,
@@ -63,6 +64,15 @@ const KIND_PIPELINES = 'pipelines';
 
 function badParam(key: string, reason: string): LwError {
   return new LwError('LW_ERR_BAD_PARAM', [key, reason], { key });
+}
+
+/** A schema issue as 400 naming the key (an unknown key names itself). */
+function zodBadParam(i: z.core.$ZodIssue): LwError {
+  if (i.code === 'unrecognized_keys') {
+    const more = i.keys.length > 1 ? ` (and ${i.keys.slice(1).join(', ')})` : '';
+    return badParam(issuePath([...i.path, i.keys[0]]), `unknown key${more}`);
+  }
+  return badParam(issuePath(i.path) || 'body', i.message);
 }
 
 function checkName(name: string, what: string): void {
@@ -214,11 +224,7 @@ export class StreamRegistry {
       throw new LwError('LW_ERR_CONFLICT', [`stream ${JSON.stringify(name)} already exists`]);
     const r = streamDefSchema.safeParse(body ?? {});
     if (!r.success) {
-      const i = r.error.issues[0];
-      const key = issuePath(i.path);
-      const msg =
-        i.code === 'unrecognized_keys' ? `unknown key ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
-      throw badParam(key || 'body', msg);
+      throw zodBadParam(r.error.issues[0]);
     }
     const view: StreamView = { name, origin: 'api', ...r.data };
     this.checkStream(view);
@@ -261,8 +267,7 @@ export class StreamRegistry {
       throw new LwError('LW_ERR_CONFLICT', [`pipeline ${JSON.stringify(name)} already exists`]);
     const r = pipelineBodySchema.safeParse(body ?? {});
     if (!r.success) {
-      const i = r.error.issues[0];
-      throw badParam(issuePath(i.path) || 'body', i.message);
+      throw zodBadParam(r.error.issues[0]);
     }
     this.compile(r.data);
     const d = await this.o.meta.put(
