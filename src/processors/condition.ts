@@ -1,12 +1,13 @@
 /**
  * Conditions of `if`, `drop` and `route`, written in the query language (docs/query-language.md)
- * and evaluated on one event with the same semantics as a search.
+ * and evaluated on one event with the store's search semantics (src/query/match.ts).
+ * Relative times (`_time:15m`) are resolved when the pipeline is compiled.
  */
+import { compileMatcher } from '../query/match.ts';
 import { parseFilter } from '../query/parser.ts';
 import type { Matcher } from './processor-def.ts';
 
-/** Compiles a filter; throws the parser's LwError (position, expected) for bad syntax. */
+/** Compiles a filter; throws the parser's or matcher's LwError for bad syntax or a bad regex. */
 export function compileCondition(query: string): Matcher {
-  parseFilter(query);
-  throw new Error('conditions are not available yet (the event matcher is being written)');
+  return compileMatcher(parseFilter(query));
 }

@@ -1,6 +1,17 @@
 /**
  * The processor table: verb -> definition. A new processor is a new file and one entry here.
  */
+import { cidr } from './cidr.ts';
+import { date } from './date.ts';
+import { dedupe } from './dedupe.ts';
+import { drop } from './drop.ts';
+import { geoip } from './geoip.ts';
+import { hash } from './hash.ts';
+import { ifElse } from './if.ts';
+import { lookup } from './lookup.ts';
+import { mask } from './mask.ts';
+import { route } from './route.ts';
+import { sample } from './sample.ts';
 import { convert } from './convert.ts';
 import { copy } from './copy.ts';
 import { grok } from './grok.ts';
@@ -31,6 +42,7 @@ export const PROCESSORS: Record<string, ProcessorDef> = {
   user_agent: userAgent,
   url,
   kv,
+  date,
   rename,
   remove,
   set,
@@ -40,4 +52,14 @@ export const PROCESSORS: Record<string, ProcessorDef> = {
   trim,
   split,
   truncate,
+  mask,
+  hash,
+  drop,
+  sample,
+  route,
+  dedupe,
+  if: ifElse,
+  lookup,
+  geoip,
+  cidr,
 };

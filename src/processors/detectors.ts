@@ -1,0 +1,154 @@
+/**
+ * Personal-data detectors for `mask` and `hash`: each is a global regex (written to scan in
+ * linear time: repetitions are over character classes or separator-led groups with small
+ * bounds) plus an optional validator that rejects look-alikes, and a cheap pre-check that skips
+ * the regex for text that cannot contain a hit.
+ *
+ * Built-ins, applied in this order (earlier ones win on overlapping text):
+ * - `email`: RFC 5322 dot-atom local part @ a dotted domain with a letter TLD.
+ * - `krrn`: Korean resident registration number (주민등록번호) YYMMDD-GNNNNNN with a valid date and
+ *   G in 1-8; written without the hyphen it must also pass the check digit (numbers issued
+ *   before October 2020 carry one; later ones are random, so only the hyphenated form is
+ *   recognised for them).
+ * - `card`: 13-19 digits, optionally grouped by spaces or hyphens, passing the Luhn check.
+ * - `account`: an IBAN passing its mod-97 check, or a 8-20 digit number (hyphens allowed) after
+ *   a word that says it is an account (`account`, `acct`, `a/c`, `IBAN`, `계좌`, `계좌번호`).
+ * - `passport`: one or two capital letters and 7-8 digits (M12345678, the common ICAO-style
+ *   numbers), the Korean 2021 form (M123A4567), or any 6-9 letter/digit code after `passport`
+ *   / `여권`.
+ * - `phone`: international `+CC ...` numbers, Korean numbers (010-1234-5678, 02-123-4567) and
+ *   North American (555) 123-4567 / 555-123-4567; 9-15 digits in all.
+ * - `ip`: IPv4 dotted quads and IPv6 addresses.
+ */
+import { parseIp } from './ip.ts';
+
+export interface Detector {
+  readonly name: string;
+  /** Global regex; group 1, when present, is the part to replace (the rest is context). */
+  readonly re: RegExp;
+  readonly validate?: (m: string) => boolean;
+  /** False when `s` cannot contain a hit (skips the regex). */
+  readonly mayContain: (s: string) => boolean;
+}
+
+const hasDigitRun = (s: string) => /\d\d/.test(s);
+
+export function luhn(digits: string): boolean {
+  let sum = 0;
+  let dbl = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (dbl) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    dbl = !dbl;
+  }
+  return sum % 10 === 0;
+}
+
+/** Check digit of a 13-digit Korean RRN (weights 2..9,2..5, (11 - sum mod 11) mod 10). */
+export function krrnChecksum(d: string): boolean {
+  const w = [2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5];
+  let sum = 0;
+  for (let i = 0; i < 12; i++) sum += (d.charCodeAt(i) - 48) * w[i]!;
+  return (11 - (sum % 11)) % 10 === d.charCodeAt(12) - 48;
+}
+
+/** ISO 13616 IBAN check: move the first four characters to the end, letters to 10..35, mod 97 = 1. */
+export function ibanValid(text: string): boolean {
+  const s = text.replace(/ /g, '');
+  if (s.length < 15 || s.length > 34) return false;
+  const r = s.slice(4) + s.slice(0, 4);
+  let rem = 0;
+  for (let i = 0; i < r.length; i++) {
+    const c = r.charCodeAt(i);
+    const v = c <= 57 ? c - 48 : c - 55;
+    rem = v > 9 ? (rem * 100 + v) % 97 : (rem * 10 + v) % 97;
+  }
+  return rem === 1;
+}
+
+const onlyDigits = (m: string) => m.replace(/\D/g, '');
+
+export const BUILTIN_DETECTORS: readonly Detector[] = [
+  {
+    name: 'email',
+    re: /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b/g,
+    mayContain: (s) => s.includes('@'),
+  },
+  {
+    name: 'krrn',
+    re: /(?<!\d)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:-|\s)?[1-8]\d{6}(?!\d)/g,
+    validate: (m) => {
+      const d = onlyDigits(m);
+      return m.length !== 13 || krrnChecksum(d);
+    },
+    mayContain: hasDigitRun,
+  },
+  {
+    name: 'card',
+    re: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g,
+    validate: (m) => luhn(onlyDigits(m)),
+    mayContain: hasDigitRun,
+  },
+  {
+    name: 'account',
+    re: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b|(?:\b(?:[Aa]ccount|ACCOUNT|[Aa]cct|ACCT|[Aa]\/[Cc]|IBAN)|계좌(?:번호)?)(?:\s*(?:[Nn]o\.?|[Nn]umber|#|번호))?\s*[:=]?\s*(\d(?:-?\d){7,19})(?!\d)/g,
+    validate: (m) => /^[A-Z]{2}\d/.test(m) === false || ibanValid(m),
+    mayContain: hasDigitRun,
+  },
+  {
+    name: 'passport',
+    re: /\b(?:[A-Z]{1,2}\d{7,8}|[MSRODG]\d{3}[A-Z]\d{4})\b|(?:\b[Pp]assport|PASSPORT|여권)(?:\s*(?:[Nn]o\.?|[Nn]umber|#|번호))?\s*[:=]?\s*([A-Z0-9]{6,9})\b/g,
+    mayContain: hasDigitRun,
+  },
+  {
+    name: 'phone',
+    re: /(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}|0(?:1[016789]|2|[3-6][1-5]|70)[ .-]?\d{3,4}[ .-]?\d{4}|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])/g,
+    validate: (m) => {
+      const n = onlyDigits(m).length;
+      return n >= 9 && n <= 15;
+    },
+    mayContain: hasDigitRun,
+  },
+  {
+    name: 'ip',
+    re: /(?<![\w.:])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w.:])/g,
+    validate: (m) => parseIp(m) !== null,
+    mayContain: (s) => s.includes('.') || s.includes(':'),
+  },
+];
+
+export const BUILTIN_NAMES: readonly string[] = BUILTIN_DETECTORS.map((d) => d.name);
+
+/** A detector from a user regex (compiled with `g` added); throws the RegExp error. */
+export function customDetector(name: string, pattern: string, flags = ''): Detector {
+  const re = new RegExp(pattern, flags.includes('g') ? flags : `${flags}g`);
+  if (re.test('')) throw new Error('the pattern matches the empty string');
+  return { name, re, mayContain: () => true };
+}
+
+/**
+ * Replaces every detected datum in `s` with `replace(detector, datum)`; returns `s` itself when
+ * nothing was found (no allocation).
+ */
+export function redact(
+  s: string,
+  detectors: readonly Detector[],
+  replace: (d: Detector, datum: string) => string,
+): string {
+  let out = s;
+  for (const d of detectors) {
+    if (!d.mayContain(out)) continue;
+    d.re.lastIndex = 0;
+    out = out.replace(d.re, (m: string, g1: unknown) => {
+      const datum = typeof g1 === 'string' ? g1 : m;
+      if (d.validate !== undefined && !d.validate(datum)) return m;
+      const r = replace(d, datum);
+      return datum === m ? r : m.slice(0, m.lastIndexOf(datum)) + r;
+    });
+  }
+  return out;
+}
