@@ -22,7 +22,6 @@ interface SseMessage {
   event: string;
   id?: string;
   data: string;
-  comment?: boolean;
 }
 
 /** An SSE tail through node:http (so that the test can stop reading, like a slow client). */
@@ -58,7 +57,7 @@ function sseTail(url: string, params: Record<string, string>) {
           buf = buf.slice(i + 2);
           const m: SseMessage = { event: 'message', data: '' };
           for (const line of block.split('\n')) {
-            if (line.startsWith(':')) m.comment = true;
+            if (line.startsWith(':')) m.event = 'comment';
             else if (line.startsWith('event: ')) m.event = line.slice(7);
             else if (line.startsWith('id: ')) m.id = line.slice(4);
             else if (line.startsWith('data: ')) m.data += line.slice(6);
@@ -181,7 +180,7 @@ describe('live tail', () => {
     assert.match(one._time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     assert.equal(one.stream, 'app');
     assert.ok(
-      sse.messages.some((m) => m.comment),
+      sse.messages.some((m) => m.event === 'comment'),
       'heartbeats',
     );
     assert.ok(
