@@ -150,6 +150,28 @@ streams:
     assert.equal(fixed.body.events[0].from_config, true);
   });
 
+  it('recognises common formats with the built-in pipelines when a stream has none', async () => {
+    const lines = [];
+    for (let i = 0; i < 50; i++)
+      lines.push(
+        `10.0.0.${i} - - [02/Jan/2026:03:04:${String(i % 60).padStart(2, '0')} +0000] "GET /item/${i} HTTP/1.1" ${i % 5 === 0 ? 503 : 200} ${100 + i} "-" "curl/8.0"`,
+      );
+    const r = await ingest(s.url, `${lines.join('\n')}\n`, { stream: 'web', contentType: 'text/plain' });
+    assert.equal(r.status, 200);
+    await waitIndexed(s.url);
+    const errors = await search(s.url, 'stream:=web http.status:>=500');
+    assert.equal(errors.body.total, 10);
+    const ev = errors.body.events.find((e) => e['url.original'] === '/item/45');
+    assert.ok(ev, 'parsed url');
+    assert.equal(ev._time, '2026-01-02T03:04:45.000000Z');
+    assert.equal(ev['log.format'], 'access');
+    assert.equal(
+      (await search(s.url, 'stream:=web "GET /item/45"')).body.total,
+      1,
+      'the raw line stays searchable',
+    );
+  });
+
   it("routes by rules to another stream, which runs that stream's pipeline", async () => {
     await api(s, 'PUT', '/api/v1/streams/triage', {
       pipeline: { processors: [{ set: { field: 'triaged', value: true } }] },

@@ -1,62 +1,137 @@
 /**
  * Built-in pipelines: what a stream without a pipeline of its own runs (when `autoParse` is on,
- * the default). Each known format has a cheap guard (a prefix regex or the syslog app name)
- * and a pipeline in the ordinary processor language (grok + date + convert, tagged with
- * `log.format`); the first format whose guard accepts the event runs, and only when its grok
- * matches does anything change. An event that matches no format is left as normalisation made
- * it, never tagged as an error: recognition is best effort.
+ * the default). Each known format has a cheap guard (a prefix regex, or the syslog app name for
+ * messages whose syslog header normalisation already took) and grok patterns from the pattern
+ * library (grok-patterns/); the first format whose guard accepts the event tries its patterns.
  *
- * The pipelines are compiled once per thread, on first use.
+ * Contract (recognition is best effort and never loses anything):
+ * - an event no format recognises is left exactly as normalisation made it, never tagged;
+ * - a recognised event gets the captured fields, `log.format` = the format's name, and `_time`
+ *   from the captured `timestamp` when that parses (the field is then removed);
+ * - `message` keeps the original text (patterns that capture a `message` part only add fields),
+ *   so phrase searches on the raw line keep working.
+ *
+ * The grok processors are compiled once per thread, on first use.
  */
 import type { LogEvent } from '../core/event.ts';
-import type { PipelineBody } from '../core/stream-def.ts';
+import { parseTimestamp } from '../core/time.ts';
 import { type CompiledPipeline, compilePipeline, type StepTrace } from './pipeline.ts';
+import { runSteps } from './run-steps.ts';
 import type { Processor } from './stage.ts';
 
 export interface BuiltinFormat {
-  /** Value of `log.format` on events it parsed. */
+  /** Value of `log.format` on the events it parsed. */
   name: string;
-  /** Whether the format may apply (cheap; the grok decides). */
+  /** Whether the format may apply (cheap; the patterns decide). */
   guard(ev: LogEvent): boolean;
-  pipeline: PipelineBody;
+  /** Grok patterns tried in order on `message`. */
+  patterns: string[];
 }
 
-export const BUILTIN_FORMATS: readonly BuiltinFormat[] = [];
+const svc =
+  (...names: string[]) =>
+  (ev: LogEvent) =>
+    names.includes(ev.service);
+
+export const BUILTIN_FORMATS: readonly BuiltinFormat[] = [
+  {
+    name: 'access',
+    guard: (ev) => /^\S+ \S+ \S+ \[[^\]]{10,40}\] "/.test(ev.message),
+    patterns: ['%{NGINX_ACCESS}', '%{COMMONAPACHELOG}'],
+  },
+  {
+    name: 'apache_error',
+    guard: (ev) => /^\[\w{3} \w{3} [ \d]\d /.test(ev.message),
+    patterns: ['%{HTTPD_ERRORLOG}'],
+  },
+  {
+    name: 'nginx_error',
+    guard: (ev) => /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[/.test(ev.message),
+    patterns: ['%{NGINX_ERRORLOG}'],
+  },
+  {
+    name: 'spring_boot',
+    guard: (ev) => /^\d{4}-\d\d-\d\d[T ][\d:.,]+\S* +[A-Z]+ \d+ --- /.test(ev.message),
+    patterns: ['%{SPRING_BOOT}'],
+  },
+  {
+    name: 'java',
+    guard: (ev) => /^\S+(?: [\d:.,]+)? \[[^\]]*\] [A-Z]+ +[\w.$]+/.test(ev.message),
+    patterns: ['%{LOGBACK}', '%{LOG4J}'],
+  },
+  {
+    name: 'haproxy',
+    guard: (ev) => ev.service === 'haproxy' || /^[\d.:a-f]+:\d+ \[\d\d\/\w{3}\/\d{4}:/.test(ev.message),
+    patterns: ['%{HAPROXYHTTPBASE}', '%{HAPROXYTCPBASE}'],
+  },
+  { name: 'sshd', guard: svc('sshd'), patterns: ['%{SSHD_MESSAGE}'] },
+  {
+    name: 'postfix',
+    guard: (ev) => ev.service.startsWith('postfix'),
+    patterns: ['%{POSTFIX_MESSAGE}'],
+  },
+];
 
 interface Compiled {
   format: BuiltinFormat;
-  pipeline: CompiledPipeline;
+  grok: Processor;
 }
 
 let compiled: Compiled[] | null = null;
-let shared: CompiledPipeline | null = null;
 
-function select(ev: LogEvent): Compiled | null {
+function formats(): Compiled[] {
   compiled ??= BUILTIN_FORMATS.map((format) => ({
     format,
-    pipeline: compilePipeline(format.pipeline, { source: `built-in pipeline ${format.name}` }),
+    grok: compilePipeline(
+      { processors: [{ grok: { field: 'message', patterns: format.patterns } }] },
+      { source: `built-in pipeline ${format.name}` },
+    ).processors[0],
   }));
-  for (const c of compiled) if (c.format.guard(ev)) return c;
-  return null;
+  return compiled;
 }
+
+/** Recognises and parses one event in place (see the module header); never throws. */
+export function autoParse(ev: LogEvent): void {
+  for (const c of formats()) {
+    if (!c.format.guard(ev)) continue;
+    const message = ev.message;
+    try {
+      c.grok.process(ev);
+    } catch {
+      // No pattern matched (or a capture was unusable): leave the event as it was.
+      ev.message = message;
+      return;
+    }
+    ev.message = message;
+    ev.fields['log.format'] = c.format.name;
+    const ts = ev.fields.timestamp;
+    if (typeof ts === 'string') {
+      // nginx writes dates as 2026/01/02.
+      const t = parseTimestamp(ts.replace(/^(\d{4})\/(\d\d)\/(\d\d)/, '$1-$2-$3'), ev._ingest_time / 1000);
+      if (t !== null) {
+        ev._time = t;
+        delete ev.fields.timestamp;
+      }
+    }
+    return;
+  }
+}
+
+const autoParseProcessor: Processor = {
+  name: 'auto-parse',
+  process(ev) {
+    autoParse(ev);
+    return true;
+  },
+};
+
+const shared: CompiledPipeline = {
+  processors: [autoParseProcessor],
+  run: (ev: LogEvent, trace?: StepTrace[]) =>
+    runSteps([{ path: 'auto-parse', processor: autoParseProcessor }], ev, trace),
+};
 
 /** The built-in pipelines as one compiled pipeline (one processor, `auto-parse`). */
 export function builtinPipeline(): CompiledPipeline {
-  if (shared !== null) return shared;
-  const autoParse: Processor = {
-    name: 'auto-parse',
-    process(ev) {
-      const c = select(ev);
-      return c === null ? true : c.pipeline.run(ev);
-    },
-  };
-  shared = {
-    processors: [autoParse],
-    run(ev: LogEvent, trace?: StepTrace[]) {
-      const c = select(ev);
-      trace?.push({ path: 'auto-parse', processor: 'auto-parse', branch: c?.format.name ?? 'none' });
-      return c === null ? true : c.pipeline.run(ev, trace);
-    },
-  };
   return shared;
 }
