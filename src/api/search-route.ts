@@ -199,6 +199,21 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
     };
   });
 
+  // The fields of the matching events, with types and coverage (the sidebar of a search page).
+  app.get('/api/v1/fields', async (req) => {
+    const t0 = performance.now();
+    const r = resolveQuery(req.query as Record<string, unknown>, Date.now());
+    const res = await deps.store.fieldStats(r.filter, r.start, r.end);
+    return {
+      total: res.total,
+      fields: res.fields.map((f) => ({
+        ...f,
+        coverage: res.total > 0 ? Math.round((f.count / res.total) * 10000) / 100 : 0,
+      })),
+      took_ms: Math.round((performance.now() - t0) * 100) / 100,
+    };
+  });
+
   // Top values of a field among matching events (facets).
   app.get('/api/v1/fields/:name/values', async (req) => {
     const t0 = performance.now();

@@ -81,6 +81,12 @@ export type PipelineResult =
     }
   | { kind: 'timechart'; data: TimechartData; warnings: string[]; approximate: string[] };
 
+/** Fields present in the matching events: `count` events have a non-empty value. */
+export interface FieldStats {
+  total: number;
+  fields: Array<{ name: string; types: string[]; count: number }>;
+}
+
 export interface StoreStats {
   partitions: number;
   rows: number;
@@ -110,6 +116,8 @@ export interface Store {
     field: string,
     limit: number,
   ): Promise<{ total: number; values: Array<{ value: string | number | boolean | null; count: number }> }>;
+  /** The fields of the matching events, with their types and coverage (facets sidebar). */
+  fieldStats(filter: FilterNode, start: number | null, end: number | null): Promise<FieldStats>;
   /** Runs a query with pipes; the store computes aggregations itself (SQL), not row by row. */
   query(req: PipelineRequest): Promise<PipelineResult>;
   stats(): Promise<StoreStats>;

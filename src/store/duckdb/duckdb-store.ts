@@ -30,10 +30,20 @@ import { fromQpos, qposToId } from '../../core/ids.ts';
 import type { FilterNode } from '../../core/query-ast.ts';
 import { formatTimestamp } from '../../core/time.ts';
 import { tokenHashes } from '../../core/tokenize.ts';
-import type { OutputEvent, SearchRequest, SearchResult, Store, StoreStats } from '../store.ts';
+import type {
+  FieldStats,
+  OutputEvent,
+  PipelineRequest,
+  PipelineResult,
+  SearchRequest,
+  SearchResult,
+  Store,
+  StoreStats,
+} from '../store.ts';
 import { BloomFilter } from './bloom.ts';
 import { type ColumnType, compileFilter, evalTokens, tokenExpr } from './compile.ts';
 import { type BlockMeta, Partition, partitionNameFor } from './partition.ts';
+import { runPipeline } from './run-pipeline.ts';
 import { sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
 
 export interface DuckDBStoreOptions {
@@ -61,6 +71,8 @@ const FIXED_COLUMNS: Array<[string, ColumnType]> = [
   ['_extra', 'VARCHAR'],
 ];
 const FIXED_NAMES = new Set(FIXED_COLUMNS.map((c) => c[0]));
+/** Columns that are not event fields. */
+const INTERNAL_COLUMNS = new Set(['_qpos', '_extra']);
 const FUTURE_LIMIT_US = 30 * 86400e6;
 /** Above this many candidate rowid ranges in a partition, a plain scan is cheaper. */
 const MAX_ROWID_RANGES = 64;
@@ -716,6 +728,86 @@ export class DuckDBStore implements Store {
           count: Number(n),
         })),
       };
+    } catch (err) {
+      this.wrapQueryError(err);
+    }
+  }
+
+  /**
+   * The fields of the matching events with their types and how many events have each (exact
+   * counts): one scan counting every column at once, and for partitions with overflow fields
+   * one scan of the `_extra` keys.
+   */
+  async fieldStats(filter: FilterNode, start: number | null, end: number | null): Promise<FieldStats> {
+    const conn = this.reader;
+    if (!conn) throw new Error('BUG: store is not open');
+    const { selects } = this.plan(filter, start, end);
+    if (selects.length === 0) return { total: 0, fields: [] };
+    const types = new Map<string, Set<ColumnType>>();
+    for (const [n, t] of FIXED_COLUMNS) if (!INTERNAL_COLUMNS.has(n)) types.set(n, new Set([t]));
+    for (const { p } of selects)
+      for (const [n, t] of p.columns) {
+        if (INTERNAL_COLUMNS.has(n)) continue;
+        let set = types.get(n);
+        if (!set) types.set(n, (set = new Set()));
+        set.add(t);
+      }
+    const names = [...types.keys()];
+    // Columns by position (c0, c1, ...): field names may be long or clash with SQL words.
+    const parts = selects.map(({ p, where }) => {
+      const counts = names
+        .map((n, i) => {
+          if (!p.columns.has(n)) return null;
+          const c = sqlIdent(n);
+          return `count(${p.columns.get(n) === 'VARCHAR' ? `NULLIF(${c}, '')` : c}) AS c${i}`;
+        })
+        .filter((x) => x !== null);
+      return `SELECT count(*) AS n, ${counts.join(', ')} FROM ${sqlIdent(p.name)} WHERE ${where}`;
+    });
+    const outer = names.map((_, i) => `sum(c${i})`).join(', ');
+    const counts = new Map<string, number>();
+    let total = 0;
+    try {
+      const row = (
+        await conn.runAndReadAll(`SELECT sum(n), ${outer} FROM (${parts.join(' UNION ALL BY NAME ')})`)
+      ).getRows()[0]!;
+      total = Number(row[0] ?? 0);
+      names.forEach((n, i) => counts.set(n, Number(row[i + 1] ?? 0)));
+      const extras = selects.filter((s) => s.p.overflow.size > 0);
+      if (extras.length > 0) {
+        const sql = extras
+          .map(
+            ({ p, where }) =>
+              `SELECT unnest(json_keys(_extra)) AS k FROM ${sqlIdent(p.name)} WHERE _extra IS NOT NULL AND ${where}`,
+          )
+          .join(' UNION ALL ');
+        for (const [k, c] of (
+          await conn.runAndReadAll(`SELECT k, count(*) FROM (${sql}) GROUP BY k`)
+        ).getRows()) {
+          const name = String(k);
+          counts.set(name, (counts.get(name) ?? 0) + Number(c));
+          if (!types.has(name)) types.set(name, new Set(['VARCHAR']));
+        }
+      }
+    } catch (err) {
+      this.wrapQueryError(err);
+    }
+    const typeName = (t: ColumnType) =>
+      t === 'DOUBLE' ? 'number' : t === 'BOOLEAN' ? 'boolean' : t === 'TIMESTAMP' ? 'time' : 'string';
+    const fields = [...counts]
+      .filter(([, c]) => c > 0)
+      .map(([name, count]) => ({ name, types: [...new Set([...types.get(name)!].map(typeName))], count }))
+      .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+    return { total, fields };
+  }
+
+  /** A query with pipes, compiled to SQL over the planned (skip-index pruned) sub-selects. */
+  async query(req: PipelineRequest): Promise<PipelineResult> {
+    const conn = this.reader;
+    if (!conn) throw new Error('BUG: store is not open');
+    const { selects } = this.plan(req.filter, req.start, req.end);
+    try {
+      return await runPipeline(conn, selects, req);
     } catch (err) {
       this.wrapQueryError(err);
     }
