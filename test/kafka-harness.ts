@@ -24,7 +24,9 @@ export function kafkaSkip(): string | false {
 }
 
 /** Starts a broker for the test file; the caller stops it (and its dir is removed) with stop(). */
-export async function startTestBroker(opts: { dir?: string; port?: number } = {}): Promise<DevBroker> {
+export async function startTestBroker(
+  opts: { dir?: string; port?: number; controllerPort?: number } = {},
+): Promise<DevBroker> {
   return startDevBroker({ ...opts, heap: '384m' });
 }
 

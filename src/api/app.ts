@@ -11,15 +11,14 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Config, isLoopback, splitHostPort } from '../core/config.ts';
 import { LwError } from '../core/errors.ts';
-import { Indexer } from '../processors/indexer.ts';
 import { TailHub } from '../processors/tail-hub.ts';
 import { WorkerPool } from '../processors/pool.ts';
 import { StreamRegistry } from '../processors/streams/registry.ts';
-import { DiskQueue } from '../queue/disk/disk-queue.ts';
 import { registerIngest } from '../sources/http/ingest.ts';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
 import { SqliteMetaStore } from '../store/meta/sqlite-meta-store.ts';
 import { renderMetrics } from './metrics.ts';
+import { checkRole, openQueue, startIndexing } from './roles.ts';
 import { networkSourceMetrics, startNetworkSources } from './network-sources.ts';
 import type { SourceStats } from '../sources/net/source-stats.ts';
 import { registerSavedSearches } from './saved-searches-route.ts';
@@ -63,6 +62,7 @@ export function checkBindSafety(config: Config): void {
 
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
   checkBindSafety(config);
+  checkRole(config);
   const dataDir = path.resolve(config.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const cores = availableParallelism();
@@ -83,14 +83,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     throw err;
   }
 
-  const queue = new DiskQueue({
-    dir: path.join(dataDir, 'queue'),
-    maxBytes: config.queue.maxBytes,
-    segmentBytes: config.queue.segmentBytes,
-    logger,
-  });
-  await queue.open();
-  await queue.createTopic(INGEST_TOPIC, config.queue.partitions ?? cores);
+  const queue = await openQueue(config, dataDir, INGEST_TOPIC, logger);
 
   const store = new DuckDBStore({
     dir: path.join(dataDir, 'store'),
@@ -109,15 +102,15 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const pool = new WorkerPool(config.processing.workers ?? Math.max(1, cores - 1), streams.pipelineSet());
   streams.subscribe((set) => pool.setPipelines(set));
   const tails = new TailHub();
-  const indexer = new Indexer({
+  const indexer = await startIndexing(config, {
     queue,
     store,
     pool,
     topic: INGEST_TOPIC,
     logger,
     onStored: (batch) => tails.publish(batch),
+    pipelines: { current: () => streams.pipelineSet(), subscribe: (fn) => streams.subscribe(fn) },
   });
-  await indexer.start();
 
   // Retention: drop whole day partitions older than the configured number of days, hourly.
   const retention = async () => {
@@ -180,6 +173,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     partitions: queue.state(),
     lag: indexer.lag(),
     indexer: indexer.stats,
+    ...indexer.describe(),
   }));
   app.get('/api/v1/stats', async () => ({
     store: await store.stats(),
@@ -249,6 +243,15 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         values: lag.partitions.map((p) => ({
           labels: { partition: p.partition },
           value: p.end - p.position,
+        })),
+      },
+      {
+        name: 'logwarden_kafka_consumer_group_lag_records',
+        help: 'Records of the ingest topic past the committed offset of the indexer consumer group, per partition.',
+        type: 'gauge',
+        values: (indexer.groupLag()?.partitions ?? []).map((p) => ({
+          labels: { group: indexer.groupLag()!.group, partition: p.partition },
+          value: p.lag,
         })),
       },
       {

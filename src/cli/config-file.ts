@@ -18,10 +18,15 @@ export const START_FLAGS = {
   'syslog-tcp': 'syslog.tcp',
   'log-level': 'log.level',
   'log-format': 'log.format',
+  role: 'role',
+  queue: 'queue.type',
+  'kafka-brokers': 'queue.kafka.brokers',
 } as const;
 
 /** Flags whose value `off` disables the listener (config value null). */
 const OFF_FLAGS = new Set<string>(['syslog-udp', 'syslog-tcp']);
+/** Flags whose value is a comma-separated list. */
+const LIST_FLAGS = new Set<string>(['kafka-brokers']);
 
 /** Turns parsed `start` flags into dotted-key overrides for `loadConfig` (`off` -> null). */
 export function flagOverrides(values: Record<string, unknown>): Record<string, unknown> {
@@ -29,7 +34,8 @@ export function flagOverrides(values: Record<string, unknown>): Record<string, u
   for (const [flag, key] of Object.entries(START_FLAGS)) {
     const v = values[flag];
     if (v === undefined) continue;
-    out[key] = OFF_FLAGS.has(flag) && v === 'off' ? null : v;
+    out[key] =
+      OFF_FLAGS.has(flag) && v === 'off' ? null : LIST_FLAGS.has(flag) ? String(v).split(',') : v;
   }
   return out;
 }

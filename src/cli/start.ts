@@ -18,6 +18,10 @@ Options:
   --syslog-tcp HOST:PORT syslog TCP listen address ("off" disables)
   --log-level LEVEL      trace, debug, info (default), warn, error, fatal or silent
   --log-format FORMAT    pretty (default) or json
+  --queue TYPE           disk (default: embedded disk queue) or kafka
+  --kafka-brokers LIST   Kafka bootstrap brokers, HOST:PORT[,HOST:PORT] (with --queue kafka)
+  --role ROLE            all (default), ingest (sources -> Kafka), indexer (Kafka -> store, one
+                         consumer process per partition up to the cores; also serves search)
   -h, --help             this help
 
 Only loopback addresses (127.0.0.1, ::1, localhost) may be bound until authentication is

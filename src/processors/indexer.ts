@@ -19,9 +19,12 @@ export const INDEXER_GROUP = 'logwarden-indexer';
 
 export interface IndexerOptions {
   queue: Queue;
-  store: Store;
+  /** Only writes and watermarks are used (a consumer process writes through the store owner). */
+  store: Pick<Store, 'write' | 'nextOffset'>;
   pool: WorkerPool;
   topic: string;
+  /** Partitions to consume (a consumer group member's assignment); null: all of the topic. */
+  partitions?: number[] | null;
   /** Bytes per queue fetch (one worker job). */
   maxBytesPerFetch?: number;
   /** Processed batches waiting per partition before fetching pauses (bounds memory). */
@@ -93,6 +96,7 @@ export class Indexer {
       maxBytesPerFetch: 2 * 1024 * 1024,
       maxInflightPerPartition: 2,
       maxRowsPerWrite: 24_576,
+      partitions: null,
       ...o,
     };
   }
@@ -100,7 +104,7 @@ export class Indexer {
   async start(): Promise<void> {
     this.running = true;
     const n = this.o.queue.partitionCount(this.o.topic);
-    for (let p = 0; p < n; p++) {
+    for (const p of this.o.partitions ?? Array.from({ length: n }, (_, i) => i)) {
       const committed = await this.o.queue.committed(INDEXER_GROUP, this.o.topic, p);
       const stored = this.o.store.nextOffset(this.o.topic, p);
       const pos = Math.max(committed, stored);
@@ -114,7 +118,9 @@ export class Indexer {
 
   /** Records not yet stored, per partition and in total. */
   lag(): { total: number; partitions: Array<{ partition: number; position: number; end: number }> } {
-    const parts = this.o.queue.state().filter((s) => s.topic === this.o.topic);
+    const parts = this.o.queue
+      .state()
+      .filter((s) => s.topic === this.o.topic && (this.o.partitions?.includes(s.partition) ?? true));
     let total = 0;
     const out = parts.map((s) => {
       const pos = this.positions.get(s.partition) ?? s.startOffset;

@@ -18,7 +18,7 @@
  *   (time, size) configured; an existing topic with another partition count is an error that
  *   names both counts, unless `adoptExistingPartitions` (the count was not configured).
  */
-import { Admin, Consumer, type GroupAssignment, Producer } from '@platformatic/kafka';
+import { Admin, Consumer, type fetchV17, type GroupAssignment, Producer } from '@platformatic/kafka';
 import { LwError } from '../../core/errors.ts';
 import type { PartitionState, Queue, QueueMessage, StoredMessage } from '../queue.ts';
 
@@ -50,6 +50,8 @@ export interface KafkaQueueOptions {
   retentionBytes?: number;
   /** Request timeout; a produce gives up (503) after about this times (retries + 1). */
   requestTimeoutMs?: number;
+  /** Kafka topic name per logical topic (e.g. ingest -> logwarden-ingest); others map to themselves. */
+  topicNames?: Record<string, string>;
   /** Accept an existing topic's partition count instead of failing on a mismatch. */
   adoptExistingPartitions?: boolean;
   logger?: { warn: (o: object, m?: string) => void; info: (o: object, m?: string) => void };
@@ -126,6 +128,7 @@ export class KafkaQueue implements Queue {
       retentionBytes: -1,
       requestTimeoutMs: 5000,
       adoptExistingPartitions: false,
+      topicNames: {},
       ...o,
     };
     const base = {
@@ -160,7 +163,7 @@ export class KafkaQueue implements Queue {
     if (!meta) {
       try {
         await this.admin.createTopics({
-          topics: [topic],
+          topics: [this.kafkaTopic(topic)],
           partitions,
           replicas: this.o.replicationFactor,
           configs: [
@@ -183,7 +186,7 @@ export class KafkaQueue implements Queue {
       if (!this.o.adoptExistingPartitions) {
         this.topics.delete(topic);
         throw new LwError('LW_ERR_CONFIG', [
-          `Kafka topic "${topic}" exists with ${meta.leaders.length} partitions, but queue.partitions is ${partitions}; ` +
+          `Kafka topic "${this.kafkaTopic(topic)}" exists with ${meta.leaders.length} partitions, but queue.partitions is ${partitions}; ` +
             `set queue.partitions to ${meta.leaders.length}, or add partitions to the topic with Kafka's tools`,
         ]);
       }
@@ -203,19 +206,24 @@ export class KafkaQueue implements Queue {
   private async loadTopic(topic: string): Promise<TopicMeta | null> {
     let md: Awaited<ReturnType<Admin['metadata']>>;
     try {
-      md = await this.admin.metadata({ topics: [topic], forceUpdate: true });
+      md = await this.admin.metadata({ topics: [this.kafkaTopic(topic)], forceUpdate: true });
     } catch (err) {
       if (/UNKNOWN_TOPIC_OR_PARTITION|does not host this topic|unknown topic/i.test(describe(err)))
         return null;
       throw this.unavailable('a metadata request', err);
     }
-    const t = md.topics.get(topic);
+    const t = md.topics.get(this.kafkaTopic(topic));
     if (!t) return null;
     const leaders: number[] = [];
     for (const [i, p] of t.partitions.entries()) leaders[i] = p.leader;
     const meta = { id: t.id, leaders };
     this.topics.set(topic, meta);
     return meta;
+  }
+
+  /** The Kafka topic behind a logical topic name. */
+  kafkaTopic(topic: string): string {
+    return this.o.topicNames[topic] ?? topic;
   }
 
   partitionCount(topic: string): number {
@@ -262,11 +270,12 @@ export class KafkaQueue implements Queue {
     b.calls = [];
     b.bytes = 0;
     const now = BigInt(Date.now());
+    const kt = this.kafkaTopic(topic);
     const records = [];
     for (const c of calls) {
       for (const m of c.messages) {
         records.push({
-          topic,
+          topic: kt,
           partition,
           key: m.key ?? undefined,
           value: m.value,
@@ -278,7 +287,7 @@ export class KafkaQueue implements Queue {
     const partitioner = () => partition;
     const sent = this.producer.send({ messages: records, partitioner }).then(
       (r) => {
-        const off = r.offsets?.find((x) => x.topic === topic && x.partition === partition);
+        const off = r.offsets?.find((x) => x.topic === kt && x.partition === partition);
         if (!off) {
           // acks=none: the broker answers nothing, so offsets are unknown.
           for (const c of calls) c.resolve({ baseOffset: -1 });
@@ -313,7 +322,7 @@ export class KafkaQueue implements Queue {
     const meta = this.topics.get(topic) ?? (await this.loadTopic(topic));
     if (!meta) throw new LwError('LW_ERR_NOT_FOUND', [`Kafka topic "${topic}"`]);
     const maxBytes = opts.maxBytes ?? 1024 * 1024;
-    let res: Awaited<ReturnType<Consumer['fetch']>>;
+    let res: fetchV17.FetchResponse;
     try {
       res = await this.reader.fetch({
         node: meta.leaders[partition],
@@ -330,7 +339,6 @@ export class KafkaQueue implements Queue {
                 partitionMaxBytes: maxBytes,
                 currentLeaderEpoch: -1,
                 lastFetchedEpoch: -1,
-                logStartOffset: -1n,
               },
             ],
           },
@@ -403,7 +411,7 @@ export class KafkaQueue implements Queue {
   async commit(group: string, topic: string, partition: number, nextOffset: number): Promise<void> {
     try {
       await this.groupConsumer(group).commit({
-        offsets: [{ topic, partition, offset: BigInt(nextOffset), leaderEpoch: -1 }],
+        offsets: [{ topic: this.kafkaTopic(topic), partition, offset: BigInt(nextOffset), leaderEpoch: -1 }],
       });
     } catch (err) {
       throw this.unavailable(`an offset commit of group "${group}" for ${topic}-${partition}`, err);
@@ -414,12 +422,12 @@ export class KafkaQueue implements Queue {
     let offsets: Awaited<ReturnType<Consumer['listCommittedOffsets']>>;
     try {
       offsets = await this.groupConsumer(group).listCommittedOffsets({
-        topics: [{ topic, partitions: [partition] }],
+        topics: [{ topic: this.kafkaTopic(topic), partitions: [partition] }],
       });
     } catch (err) {
       throw this.unavailable(`an offset fetch of group "${group}"`, err);
     }
-    const v = offsets.get(topic)?.[partition];
+    const v = offsets.get(this.kafkaTopic(topic))?.[partition];
     if (v === undefined || v < 0n) return this.partitionState(topic, partition).startOffset;
     return Number(v);
   }
@@ -448,14 +456,21 @@ export class KafkaQueue implements Queue {
     const old = this.groups.get(group);
     this.groups.set(group, { consumer, member: true });
     if (old) await old.consumer.close().catch(() => undefined);
-    consumer.on('consumer:group:join', (p) => onAssign(p.assignments ?? []));
-    consumer.topics.trackAll(...topics);
+    const logical = new Map(topics.map((t) => [this.kafkaTopic(t), t]));
+    consumer.on('consumer:group:join', (p) =>
+      onAssign((p.assignments ?? []).map((a) => ({ ...a, topic: logical.get(a.topic) ?? a.topic }))),
+    );
+    consumer.topics.trackAll(...logical.keys());
     await consumer.joinGroup({});
     return {
       leave: async () => {
         if (this.groups.get(group)?.consumer === consumer) this.groups.delete(group);
-        await consumer.leaveGroup().catch(() => undefined);
-        await consumer.close(true).catch(() => undefined);
+        try {
+          await consumer.leaveGroup();
+        } catch {
+          // Already gone (closed or broker down): the session timeout removes the member.
+        }
+        await consumer.close().catch(() => undefined);
       },
     };
   }
@@ -474,13 +489,14 @@ export class KafkaQueue implements Queue {
   private async refreshState(): Promise<void> {
     const names = [...this.topics.keys()];
     if (names.length === 0 || this.closed) return;
+    const kafkaNames = names.map((t) => this.kafkaTopic(t));
     const [earliest, latest] = await Promise.all([
-      this.reader.listOffsets({ topics: names, timestamp: -2n }),
-      this.reader.listOffsets({ topics: names, timestamp: -1n }),
+      this.reader.listOffsets({ topics: kafkaNames, timestamp: -2n }),
+      this.reader.listOffsets({ topics: kafkaNames, timestamp: -1n }),
     ]);
     for (const topic of names) {
-      const e = earliest.get(topic) ?? [];
-      const l = latest.get(topic) ?? [];
+      const e = earliest.get(this.kafkaTopic(topic)) ?? [];
+      const l = latest.get(this.kafkaTopic(topic)) ?? [];
       for (let p = 0; p < l.length; p++) {
         const st = this.partitionState(topic, p);
         st.startOffset = Number(e[p] ?? 0n);
