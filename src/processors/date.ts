@@ -150,7 +150,7 @@ export function compileDatePattern(
         re += c === ' ' ? ' {1,2}'.repeat(n) : escapeRe(c.repeat(n));
     }
   }
-  const rx = new RegExp(`${re}$`);
+  const rx = new RegExp(`${re}$`, 'i');
   return (s, ingestUs) => {
     const m = rx.exec(s);
     if (m === null) return null;
