@@ -19,6 +19,7 @@ import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
 import { SqliteMetaStore } from '../store/meta/sqlite-meta-store.ts';
 import { renderMetrics } from './metrics.ts';
 import { checkRole, openQueue, startIndexing } from './roles.ts';
+import { registerHttpProtocols } from './http-protocols.ts';
 import { networkSourceMetrics, startNetworkSources } from './network-sources.ts';
 import type { SourceStats } from '../sources/net/source-stats.ts';
 import { registerSavedSearches } from './saved-searches-route.ts';
@@ -163,6 +164,15 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     counters: counters.http,
     isShuttingDown: () => shuttingDown,
   });
+  const protocols = await registerHttpProtocols({
+    app,
+    config,
+    queue,
+    topic: INGEST_TOPIC,
+    dataDir,
+    logger,
+    isShuttingDown: () => shuttingDown,
+  });
   registerSearch(app, { store, counters: counters.api });
   registerStreams(app, streams);
   registerPipelines(app, streams);
@@ -277,7 +287,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
 
   // Filled in once the socket receivers run (they start after the HTTP server).
   let netStats = (): Record<string, SourceStats> => ({});
-  const netMetrics = () => networkSourceMetrics(netStats());
+  const netMetrics = () => networkSourceMetrics({ ...netStats(), ...protocols.stats });
 
   const { host, port } = splitHostPort(config.http.listen);
   try {
@@ -338,6 +348,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
           { lag: indexer.lag().total },
           'queue not fully drained; the rest is indexed at next start',
         );
+      await protocols.close();
       await indexer.stop();
       await pool.close();
       await store.close();

@@ -47,14 +47,68 @@ test('hand-encoded fields of every wire type', () => {
 
 test('malformed input throws ProtoError naming the problem and the byte', () => {
   const bad: Array<[string, (r: ProtoReader) => void, RegExp]> = [
-    ['truncated varint', (r) => (r.next(), r.varint()), /truncated varint at byte 2/],
-    ['length past the end', (r) => (r.next(), r.string()), /length 10 past the end of the message at byte 1/],
-    ['wire type 3 (group)', (r) => r.next(), /unsupported wire type 3 \(field 1\) at byte 0/],
-    ['field number 0', (r) => r.next(), /field number 0 at byte 0/],
-    ['varint over 10 bytes', (r) => (r.next(), r.varint()), /varint longer than 10 bytes/],
-    ['invalid UTF-8', (r) => (r.next(), r.string()), /invalid UTF-8 in string field 1 at byte 2/],
-    ['truncated fixed64', (r) => (r.next(), r.fixed64()), /truncated fixed32 at byte 5/],
-    ['truncated double', (r) => (r.next(), r.double()), /truncated double at byte 1/],
+    [
+      'truncated varint',
+      (r) => {
+        r.next();
+        r.varint();
+      },
+      /truncated varint at byte 2/,
+    ],
+    [
+      'length past the end',
+      (r) => {
+        r.next();
+        r.string();
+      },
+      /length 10 past the end of the message at byte 1/,
+    ],
+    [
+      'wire type 3 (group)',
+      (r) => {
+        r.next();
+      },
+      /unsupported wire type 3 \(field 1\) at byte 0/,
+    ],
+    [
+      'field number 0',
+      (r) => {
+        r.next();
+      },
+      /field number 0 at byte 0/,
+    ],
+    [
+      'varint over 10 bytes',
+      (r) => {
+        r.next();
+        r.varint();
+      },
+      /varint longer than 10 bytes/,
+    ],
+    [
+      'invalid UTF-8',
+      (r) => {
+        r.next();
+        r.string();
+      },
+      /invalid UTF-8 in string field 1 at byte 2/,
+    ],
+    [
+      'truncated fixed64',
+      (r) => {
+        r.next();
+        r.fixed64();
+      },
+      /truncated fixed32 at byte 5/,
+    ],
+    [
+      'truncated double',
+      (r) => {
+        r.next();
+        r.double();
+      },
+      /truncated double at byte 1/,
+    ],
   ];
   const inputs = [
     '08 96',

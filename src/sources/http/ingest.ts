@@ -14,11 +14,11 @@
  * far, so a client knows exactly what was kept.
  */
 import { Readable } from 'node:stream';
-import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { envelopeKey, isValidStreamName } from '../../core/envelope.ts';
 import { LwError } from '../../core/errors.ts';
 import type { Queue, QueueMessage } from '../../queue/queue.ts';
+import { decodeBody, isDecodeError } from './content-encoding.ts';
 import { isJsonObject, jsonObjectError } from './json-validate.ts';
 import { LineSplitter } from './line-splitter.ts';
 
@@ -45,24 +45,6 @@ function bodyKind(contentType: string | undefined): BodyKind | null {
   if (ct === 'text/plain' || ct === '') return 'text';
   if (ct === 'application/json') return 'json';
   return null;
-}
-
-function decoder(encoding: string | undefined, raw: Readable): Readable {
-  const enc = (encoding ?? 'identity').trim().toLowerCase();
-  switch (enc) {
-    case 'identity':
-    case '':
-      return raw;
-    case 'gzip':
-    case 'x-gzip':
-      return raw.pipe(zlib.createGunzip());
-    case 'deflate':
-      return raw.pipe(zlib.createInflate());
-    case 'zstd':
-      return raw.pipe(zlib.createZstdDecompress());
-    default:
-      throw new LwError('LW_ERR_UNSUPPORTED_ENCODING', [JSON.stringify(enc)]);
-  }
 }
 
 class IngestBatch {
@@ -147,7 +129,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps
       ? fmtOverride
       : format;
   const batch = new IngestBatch(deps, envelopeKey(stream, fmt), rr++);
-  const body = decoder(
+  const body = decodeBody(
     req.headers['content-encoding'] as string | undefined,
     (req.body as Readable | undefined) ?? Readable.from([]),
   );
@@ -206,10 +188,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps
     await batch.flush();
   } catch (err) {
     if (err instanceof LwError) failure = err;
-    else if (
-      (err as NodeJS.ErrnoException).code?.startsWith?.('Z_') ||
-      /incorrect header|invalid|unexpected end/i.test(String(err))
-    ) {
+    else if (isDecodeError(err)) {
       failure = new LwError('LW_ERR_BAD_ENCODING', [
         String(req.headers['content-encoding']),
         (err as Error).message,
