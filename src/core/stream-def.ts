@@ -76,7 +76,9 @@ export const streamDefSchema = z
       .int()
       .min(0)
       .default(0)
-      .describe("Days this stream's events are kept; 0: the store's retention (`store.retentionDays`)."),
+      .describe(
+        "Days this stream's events should be kept; 0: the store's retention. Recorded only for now: the store's `store.retentionDays` (whole day partitions) is what is enforced.",
+      ),
     permissions: z
       .strictObject({
         read: z
