@@ -115,7 +115,9 @@ export const BUILTIN_DETECTORS: readonly Detector[] = [
   },
   {
     name: 'ip',
-    re: /(?<![\w.:])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w.:])/g,
+    // IPv4 may follow a colon (`client:10.0.0.1`, `::ffff:10.0.0.1`); IPv6 may follow a colon
+    // that does not continue a hex run (`peer:2001:db8::1`)
+    re: /(?:(?<![\w.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}|(?<![\w.]|[0-9A-Fa-f]:)(?:[0-9A-Fa-f]{1,4}|(?=::))(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w.:])/g,
     validate: (m) => parseIp(m) !== null,
     mayContain: (s) => s.includes('.') || s.includes(':'),
   },
@@ -132,23 +134,34 @@ export function customDetector(name: string, pattern: string, flags = ''): Detec
 
 /**
  * Replaces every detected datum in `s` with `replace(detector, datum)`; returns `s` itself when
- * nothing was found (no allocation).
+ * nothing was found (no allocation). A candidate that fails validation does not consume its
+ * text: the scan resumes one character later, so a card number right after other digits
+ * (`id 1 4111 1111 1111 1111`) is still found.
  */
 export function redact(
   s: string,
   detectors: readonly Detector[],
   replace: (d: Detector, datum: string) => string,
 ): string {
-  let out = s;
+  let text = s;
   for (const d of detectors) {
-    if (!d.mayContain(out)) continue;
-    d.re.lastIndex = 0;
-    out = out.replace(d.re, (m: string, g1: unknown) => {
-      const datum = typeof g1 === 'string' ? g1 : m;
-      if (d.validate !== undefined && !d.validate(datum)) return m;
-      const r = replace(d, datum);
-      return datum === m ? r : m.slice(0, m.lastIndexOf(datum)) + r;
-    });
+    if (!d.mayContain(text)) continue;
+    const re = d.re;
+    re.lastIndex = 0;
+    let out = '';
+    let copied = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const datum = m[1] ?? m[0];
+      if (d.validate !== undefined && !d.validate(datum)) {
+        re.lastIndex = m.index + 1;
+        continue;
+      }
+      const at = m.index + m[0].length - datum.length;
+      out += text.slice(copied, at) + replace(d, datum);
+      copied = at + datum.length;
+      if (m[0].length === 0) re.lastIndex++;
+    }
+    if (copied > 0) text = out + text.slice(copied);
   }
-  return out;
+  return text;
 }

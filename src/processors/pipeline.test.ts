@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noThenProperty: pipeline definitions use the documented if/then/else shape
 /**
  * The pipeline compiler: errors name the processor path and key (and the file), traces record
  * what each step did, stateful processors (sample, dedupe) and file-backed ones (lookup reload,

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noThenProperty: pipeline definitions use the documented if/then/else shape
 /**
  * Every processor, table-driven: a pipeline definition, an input event and what the output must
  * be (fields present with values, fields absent, message/level/stream/_time, dropped, or the
