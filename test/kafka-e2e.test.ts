@@ -179,7 +179,10 @@ describe('logwarden with Kafka as the queue', { skip }, () => {
     for (let i = 0; i < 10; i++) assert.equal((await send()).status, 200);
     await b.stop({ keepDir: true });
     const down = await send();
-    assert.ok(down.status === 503 || down.status === 429, `status while down: ${down.status}`);
+    assert.ok(
+      down.status === 503 || down.status === 429,
+      `status while down: ${down.status} ${JSON.stringify(down.body)}\n${srv.logs().slice(-3000)}`,
+    );
     assert.ok(down.headers.get('retry-after'), 'Retry-After while down');
     assert.equal(down.body.code, 'LW_ERR_QUEUE_UNAVAILABLE');
     b = await startTestBroker({ dir, port: b.port, controllerPort: b.controllerPort });

@@ -345,8 +345,8 @@ export class KafkaQueue implements Queue {
         ],
       });
     } catch (err) {
-      // A moved leader or a restarted broker: reload the metadata before the caller retries.
-      this.topics.delete(topic);
+      // A moved leader or a restarted broker: reload the metadata (the last known stays until
+      // then) before the caller retries.
       await this.loadTopic(topic).catch(() => undefined);
       throw this.unavailable(`a fetch of ${topic}-${partition}`, err);
     }
@@ -354,7 +354,6 @@ export class KafkaQueue implements Queue {
     const p = res.responses[0]?.partitions[0];
     if (!p) return out;
     if (p.errorCode !== 0) {
-      this.topics.delete(topic);
       await this.loadTopic(topic).catch(() => undefined);
       throw new LwError('LW_ERR_QUEUE_UNAVAILABLE', [
         `Kafka fetch of ${topic}-${partition} at offset ${offset} failed with error code ${p.errorCode}`,
