@@ -151,6 +151,7 @@ export function compileDatePattern(
     }
   }
   const rx = new RegExp(`${re}$`, 'i');
+  const offsets = new Map<number, number>();
   return (s, ingestUs) => {
     const m = rx.exec(s);
     if (m === null) return null;
@@ -183,8 +184,15 @@ export function compileDatePattern(
       const wallMs = Date.UTC(year, p.month - 1, p.day, p.hour, p.minute, p.second);
       let off = p.offsetMin;
       if (off === null && zone !== null) {
-        off = zoneOffsetMin(zone, wallMs);
-        off = zoneOffsetMin(zone, wallMs - off * 60_000);
+        // zone offsets change on (at most) hour boundaries: cache them per wall-clock hour
+        const hourKey = Math.floor(wallMs / 3_600_000);
+        off = offsets.get(hourKey) ?? null;
+        if (off === null) {
+          off = zoneOffsetMin(zone, wallMs);
+          off = zoneOffsetMin(zone, wallMs - off * 60_000);
+          if (offsets.size >= 4096) offsets.clear();
+          offsets.set(hourKey, off);
+        }
       }
       return (wallMs - (off ?? 0) * 60_000) * 1000 + p.us;
     };
