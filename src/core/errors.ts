@@ -17,7 +17,8 @@ export const ERRORS = {
   LW_ERR_CONFLICT: { status: 409, message: 'conflict: %s' },
   LW_ERR_READ_ONLY: {
     status: 409,
-    message: '%s is defined in the config file and is read-only through the API; change it in the config file',
+    message:
+      '%s is defined in the config file and is read-only through the API; change it in the config file',
   },
   LW_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body exceeds the limit of %s bytes' },
   LW_ERR_UNSUPPORTED_MEDIA_TYPE: {
