@@ -619,3 +619,11 @@ describe('OTLP logs', () => {
     assert.ok((await metric('logwarden_events_accepted_total', 'source="otlp"')) >= 9);
   });
 });
+
+test('no request ended in a server-side failure (every bad input above was answered, not thrown)', () => {
+  const failures = server
+    .logs()
+    .split('\n')
+    .filter((l) => l.includes('"request failed"') || l.includes('"level":60'));
+  assert.deepEqual(failures, []);
+});

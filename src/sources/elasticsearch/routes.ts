@@ -56,7 +56,7 @@ export function registerElasticsearch(app: FastifyInstance, deps: ElasticsearchD
   const bulk = async (req: FastifyRequest, reply: FastifyReply) => {
     if (deps.isShuttingDown()) {
       sendLwError(reply, new LwError('LW_ERR_SHUTTING_DOWN'));
-      return;
+      return reply;
     }
     const params = req.params as { index?: string };
     try {
@@ -73,6 +73,8 @@ export function registerElasticsearch(app: FastifyInstance, deps: ElasticsearchD
       (req.raw as Readable).resume();
       sendLwError(reply, err);
     }
+    // An async handler that sent must return the reply, or Fastify sends again.
+    return reply;
   };
 
   const setupRoute = (prefix: string) => async (req: FastifyRequest, reply: FastifyReply) => {
@@ -87,14 +89,13 @@ export function registerElasticsearch(app: FastifyInstance, deps: ElasticsearchD
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch (err) {
-          reply.code(400).send(badRequest(`cannot parse the JSON body: ${(err as Error).message}`));
-          return;
+          return reply.code(400).send(badRequest(`cannot parse the JSON body: ${(err as Error).message}`));
         }
       }
     }
     const names = (req.params as { names?: string }).names ?? '';
     const r = setup.handle(req.method, prefix, decodeURIComponent(names), body);
-    reply.code(r.status).send(req.method === 'HEAD' ? undefined : r.body);
+    return reply.code(r.status).send(req.method === 'HEAD' ? undefined : r.body);
   };
 
   app.register(async (inst) => {
@@ -119,8 +120,9 @@ export function registerElasticsearch(app: FastifyInstance, deps: ElasticsearchD
       (req.raw as Readable).resume();
       const index = (req.params as { index: string }).index;
       if (index.startsWith('_')) {
-        reply.code(400).send(esError(400, 'invalid_index_name_exception', `invalid index name [${index}]`));
-        return;
+        return reply
+          .code(400)
+          .send(esError(400, 'invalid_index_name_exception', `invalid index name [${index}]`));
       }
       return { acknowledged: true, shards_acknowledged: true, index };
     });

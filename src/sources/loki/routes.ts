@@ -97,6 +97,8 @@ export function registerLoki(app: FastifyInstance, deps: LokiDeps): void {
         (req.raw as Readable).resume();
         sendError(reply, err);
       }
+      // An async handler that sent must return the reply, or Fastify sends again.
+      return reply;
     });
   });
 }

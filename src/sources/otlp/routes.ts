@@ -155,6 +155,8 @@ export function registerOtlp(app: FastifyInstance, deps: OtlpDeps): void {
         (req.raw as Readable).resume();
         sendError(reply, proto, err);
       }
+      // An async handler that sent must return the reply, or Fastify sends again.
+      return reply;
     });
   });
 }

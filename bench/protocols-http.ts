@@ -1,0 +1,298 @@
+/**
+ * Ingest benchmark of the HTTP protocols other tools speak, against HTTP NDJSON on the same
+ * seeded events (bench/generate.ts): Elasticsearch `_bulk`, Loki push (protobuf + snappy, as
+ * Promtail sends it) and OTLP/HTTP logs (protobuf, as the OpenTelemetry SDKs send it).
+ *
+ *   node bench/protocols-http.ts [--events 300000] [--seed 42] [--batch 5000] [--concurrency 4] [--runs 3]
+ *
+ * For each protocol and run: a fresh `logwarden start`, the bodies encoded beforehand (not
+ * timed), sent by `concurrency` clients, timed until every event is acknowledged and until the
+ * queue lag is 0 (searchable); then the stored count is checked against the events sent.
+ * Figures: events/s to searchable, MB/s on the wire (the bodies as sent) and MB/s of the same
+ * events as NDJSON (comparable across protocols); the median run of each protocol is reported,
+ * with its ratio to NDJSON. Absolute figures on a shared machine are noisy: read the ratios.
+ *
+ * What each protocol sends: NDJSON and `_bulk` carry the JSON lines as they are (`_bulk` adds an
+ * action line per event); Loki carries each JSON line as the entry's line, under the labels
+ * {job, host, service} (stored as the message, not parsed: what Promtail does with a JSON file
+ * unless a pipeline stage parses it); OTLP carries one LogRecord per event with the message as
+ * body, the level as severity text, the time, and the other fields as attributes, grouped by
+ * resource {service.name, host.name}.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { snappyCompress } from '@platformatic/wasm-utils';
+import protobuf from 'protobufjs';
+import { generateEvents } from './generate.ts';
+import { startServer } from './server.ts';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '300000' },
+    seed: { type: 'string', default: '42' },
+    batch: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '4' },
+    runs: { type: 'string', default: '3' },
+    only: { type: 'string' },
+  },
+});
+const N = Number(values.events.replaceAll('_', ''));
+const SEED = Number(values.seed);
+const BATCH = Number(values.batch);
+const CONCURRENCY = Number(values.concurrency);
+const RUNS = Number(values.runs);
+
+function log(msg: string): void {
+  process.stderr.write(`[bench:protocols] ${msg}\n`);
+}
+
+function fmt(n: number, d = 1): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+}
+
+interface Request {
+  path: string;
+  contentType: string;
+  body: Buffer;
+  events: number;
+}
+
+// ---- encoders ---------------------------------------------------------------------------------
+
+const lines: string[] = [];
+generateEvents(SEED, N, {}, (line) => lines.push(line));
+const ndjsonBytes = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
+
+function batches<T>(fn: (chunk: string[]) => T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < lines.length; i += BATCH) out.push(fn(lines.slice(i, i + BATCH)));
+  return out;
+}
+
+function ndjson(): Request[] {
+  return batches((chunk) => ({
+    path: '/api/v1/ingest?stream=bench',
+    contentType: 'application/x-ndjson',
+    body: Buffer.from(`${chunk.join('\n')}\n`),
+    events: chunk.length,
+  }));
+}
+
+function bulk(): Request[] {
+  const action = '{"create":{"_index":"bench"}}\n';
+  return batches((chunk) => ({
+    path: '/_bulk',
+    contentType: 'application/x-ndjson',
+    body: Buffer.from(chunk.map((l) => `${action}${l}\n`).join('')),
+    events: chunk.length,
+  }));
+}
+
+// Field numbers of Loki's push.proto and of opentelemetry-proto's logs (OTLP 1.x).
+const root = protobuf.parse(`
+  syntax = "proto3";
+  message PushRequest { repeated StreamAdapter streams = 1; }
+  message StreamAdapter { string labels = 1; repeated EntryAdapter entries = 2; }
+  message EntryAdapter { Timestamp timestamp = 1; string line = 2; }
+  message Timestamp { int64 seconds = 1; int32 nanos = 2; }
+  message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
+  message ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; }
+  message Resource { repeated KeyValue attributes = 1; }
+  message ScopeLogs { InstrumentationScope scope = 1; repeated LogRecord log_records = 2; }
+  message InstrumentationScope { string name = 1; string version = 2; }
+  message LogRecord {
+    fixed64 time_unix_nano = 1; int32 severity_number = 2; string severity_text = 3;
+    AnyValue body = 5; repeated KeyValue attributes = 6; fixed64 observed_time_unix_nano = 11;
+  }
+  message KeyValue { string key = 1; AnyValue value = 2; }
+  message AnyValue { oneof value { string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4; } }
+`).root;
+const PushRequest = root.lookupType('PushRequest');
+const ExportLogs = root.lookupType('ExportLogsServiceRequest');
+
+type Flat = Record<string, string | number | boolean>;
+
+function flat(obj: Record<string, unknown>, out: Flat = {}, prefix = ''): Flat {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix === '' ? k : `${prefix}.${k}`;
+    if (v !== null && typeof v === 'object') flat(v as Record<string, unknown>, out, key);
+    else if (v !== null && v !== undefined) out[key] = v as string | number | boolean;
+  }
+  return out;
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const g = m.get(k);
+    if (g) g.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}
+
+function loki(): Request[] {
+  return batches((chunk) => {
+    const parsed = chunk.map((l) => ({ line: l, ev: JSON.parse(l) as Record<string, unknown> }));
+    const streams = [...groupBy(parsed, (p) => `${p.ev.host}\u0000${p.ev.service}`).values()].map((g) => ({
+      labels: `{job="bench", host="${g[0].ev.host}", service="${g[0].ev.service}"}`,
+      entries: g.map((p) => {
+        const ms = Date.parse(String(p.ev['@timestamp']));
+        return { timestamp: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 }, line: p.line };
+      }),
+    }));
+    const pb = PushRequest.encode(PushRequest.fromObject({ streams })).finish();
+    return {
+      path: '/loki/api/v1/push?stream=bench',
+      contentType: 'application/x-protobuf',
+      body: Buffer.from(snappyCompress(Buffer.from(pb))),
+      events: chunk.length,
+    };
+  });
+}
+
+function anyValue(v: string | number | boolean): Record<string, unknown> {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  return Number.isInteger(v) ? { intValue: v } : { doubleValue: v };
+}
+
+function otlp(): Request[] {
+  return batches((chunk) => {
+    const parsed = chunk.map((l) => flat(JSON.parse(l)));
+    const resourceLogs = [...groupBy(parsed, (f) => `${f.host}\u0000${f.service}`).values()].map((g) => ({
+      resource: {
+        attributes: [
+          { key: 'service.name', value: { stringValue: String(g[0].service) } },
+          { key: 'host.name', value: { stringValue: String(g[0].host) } },
+        ],
+      },
+      scopeLogs: [
+        {
+          scope: { name: 'bench', version: '1' },
+          logRecords: g.map((f) => {
+            const ns = BigInt(Date.parse(String(f['@timestamp']))) * 1_000_000n;
+            const attributes = Object.entries(f)
+              .filter(([k]) => !['@timestamp', 'level', 'message', 'host', 'service'].includes(k))
+              .map(([key, v]) => ({ key, value: anyValue(v) }));
+            return {
+              timeUnixNano: ns.toString(),
+              observedTimeUnixNano: ns.toString(),
+              severityText: String(f.level),
+              body: { stringValue: String(f.message) },
+              attributes,
+            };
+          }),
+        },
+      ],
+    }));
+    return {
+      path: '/v1/logs?stream=bench',
+      contentType: 'application/x-protobuf',
+      body: Buffer.from(ExportLogs.encode(ExportLogs.fromObject({ resourceLogs })).finish()),
+      events: chunk.length,
+    };
+  });
+}
+
+// ---- runner -----------------------------------------------------------------------------------
+
+async function lag(url: string): Promise<number> {
+  const j = (await (await fetch(`${url}/api/v1/queue`)).json()) as { lag: { total: number } };
+  return j.lag.total;
+}
+
+async function stored(url: string): Promise<number> {
+  const j = (await (await fetch(`${url}/api/v1/search?q=*&start=0&limit=0`)).json()) as { total: number };
+  return j.total;
+}
+
+async function send(url: string, r: Request): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${url}${r.path}`, { method: 'POST', headers: { 'content-type': r.contentType }, body: r.body });
+    const text = await res.text();
+    if (res.status === 429 || res.status === 503) {
+      await new Promise((w) => setTimeout(w, 200));
+      continue;
+    }
+    if (res.status >= 300) throw new Error(`${r.path}: ${res.status} ${text.slice(0, 300)}`);
+    if (r.path === '/_bulk' && (JSON.parse(text) as { errors: boolean }).errors)
+      throw new Error(`_bulk item errors: ${text.slice(0, 300)}`);
+    return;
+  }
+}
+
+interface RunResult {
+  ackS: number;
+  searchableS: number;
+}
+
+async function runOnce(requests: Request[]): Promise<RunResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-bench-proto-'));
+  const { url, proc } = await startServer(dir);
+  try {
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < requests.length) await send(url, requests[next++]);
+      }),
+    );
+    const tAck = performance.now();
+    while ((await lag(url)) > 0) await new Promise((w) => setTimeout(w, 50));
+    const tSearchable = performance.now();
+    const n = await stored(url);
+    if (n !== N) throw new Error(`stored ${n} events, sent ${N}`);
+    return { ackS: (tAck - t0) / 1000, searchableS: (tSearchable - t0) / 1000 };
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const protocols: Array<[string, () => Request[]]> = [
+    ['HTTP NDJSON', ndjson],
+    ['Elasticsearch _bulk', bulk],
+    ['Loki push (protobuf + snappy)', loki],
+    ['OTLP/HTTP (protobuf)', otlp],
+  ];
+  const rows: string[] = [];
+  let baseline = 0;
+  log(`${fmt(N, 0)} events (seed ${SEED}), ${fmt(ndjsonBytes / 1e6)} MB as NDJSON, batches of ${BATCH}, ${CONCURRENCY} clients, ${RUNS} runs`);
+  for (const [name, encode] of protocols) {
+    if (values.only && !name.toLowerCase().includes(values.only.toLowerCase()) && name !== 'HTTP NDJSON') continue;
+    const requests = encode();
+    const wire = requests.reduce((n, r) => n + r.body.length, 0);
+    const results: RunResult[] = [];
+    for (let k = 0; k < RUNS; k++) {
+      const r = await runOnce(requests);
+      log(`${name}: run ${k + 1}: acknowledged ${fmt(r.ackS, 2)} s, searchable ${fmt(r.searchableS, 2)} s`);
+      results.push(r);
+    }
+    results.sort((a, b) => a.searchableS - b.searchableS);
+    const med = results[Math.floor(results.length / 2)];
+    const evs = N / med.searchableS;
+    if (baseline === 0) baseline = evs;
+    rows.push(
+      `| ${name} | ${fmt(evs, 0)} | ${fmt(N / med.ackS, 0)} | ${fmt(wire / 1e6 / med.searchableS)} | ${fmt(ndjsonBytes / 1e6 / med.searchableS)} | ${fmt(wire / N, 0)} | ${fmt(evs / baseline, 2)}x |`,
+    );
+  }
+  const cores = os.availableParallelism();
+  process.stdout.write(
+    [
+      `${fmt(N, 0)} events (seed ${SEED}), batches of ${BATCH} events, ${CONCURRENCY} clients, median of ${RUNS} runs, Node ${process.version}, ${cores} cores.`,
+      '',
+      '| protocol | events/s to searchable | events/s acknowledged | wire MB/s | NDJSON-equivalent MB/s | wire bytes/event | vs NDJSON |',
+      '|---|---|---|---|---|---|---|',
+      ...rows,
+      '',
+    ].join('\n'),
+  );
+}
+
+await main();
