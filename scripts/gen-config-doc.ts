@@ -220,6 +220,8 @@ function fmtSize(n: number): string {
 
 /** A default as a YAML scalar (quoted where YAML needs it). */
 function yamlScalar(v: unknown): string {
+  // Lists and maps in flow style (JSON is valid YAML), so they fit after `key: `.
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
   return YAML.stringify(v).trimEnd();
 }
 
