@@ -340,7 +340,14 @@ export class Agent {
         this.log.info({ path: f.path }, 'file rotated (renamed or removed); reading it to its end');
       }
     }
-    if (await f.truncated()) await this.truncated(t);
+    if (await f.truncated()) {
+      if (f.rotated) {
+        // A rotated file rewritten in place (the next copytruncate's copy): its data was read.
+        await this.close(name, t);
+        return;
+      }
+      await this.truncated(t);
+    }
     let read = 0;
     while (read < READ_PER_TURN && !this.bufferFull) {
       const before = f.offset;
@@ -362,14 +369,19 @@ export class Agent {
         const ev = t.joiner ? t.joiner.push(l.text, l.offset, l.end, now) : l;
         if (ev) await this.add(t, ev);
       }
-      const last = t.joiner?.flush();
-      if (last) await this.add(t, last);
-      await f.close();
-      this.tracked.delete(name);
-      // Should the glob match it under its new name, it is not read again.
-      this.resume.set(f.key, this.position(t));
-      this.log.info({ path: f.path, offset: f.offset }, 'closed a rotated file');
+      await this.close(name, t);
     }
+  }
+
+  /** Stops reading a rotated file, after releasing its last event. */
+  private async close(name: string, t: Tracked): Promise<void> {
+    const last = t.joiner?.flush();
+    if (last) await this.add(t, last);
+    await t.file.close();
+    this.tracked.delete(name);
+    // Should the glob match it under its new name, it is not read again.
+    this.resume.set(t.file.key, this.position(t));
+    this.log.info({ path: t.file.path, offset: t.file.offset }, 'closed a rotated file');
   }
 
   /**

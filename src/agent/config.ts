@@ -191,16 +191,29 @@ export interface YamlSource {
   lc: LineCounter;
 }
 
-/** `file:line:col` of the closest existing node on a key path, or null. */
+/** `file:line:col` of a node's start. */
+function at(src: YamlSource, node: unknown): string | null {
+  const range = (node as { range?: [number, number] } | null)?.range;
+  if (!range) return null;
+  const pos = src.lc.linePos(range[0]);
+  return `${src.file}:${pos.line}:${pos.col}`;
+}
+
+/** Where the value at a key path is (or the closest parent that exists), or null. */
 function lineOf(src: YamlSource, path: PropertyKey[]): string | null {
   for (let n = path.length; n > 0; n--) {
-    const node = src.doc.getIn(path.slice(0, n) as unknown[], true) as
-      | { range?: [number, number] }
-      | undefined;
-    const pos = node?.range ? src.lc.linePos(node.range[0]) : undefined;
-    if (pos) return `${src.file}:${pos.line}:${pos.col}`;
+    const found = at(src, src.doc.getIn(path.slice(0, n) as unknown[], true));
+    if (found) return found;
   }
   return null;
+}
+
+/** Where an unknown key is written, or null. */
+function keyLineOf(src: YamlSource, path: PropertyKey[], key: string): string | null {
+  const parent = path.length ? src.doc.getIn(path as unknown[], true) : src.doc.contents;
+  if (!YAML.isMap(parent)) return null;
+  const pair = parent.items.find((p) => YAML.isScalar(p.key) && p.key.value === key);
+  return pair ? at(src, pair.key) : null;
 }
 
 /**
@@ -213,10 +226,11 @@ export function validateAgentConfig(raw: unknown, source: string, yaml?: YamlSou
   const msgs = r.error.issues.map((i) => {
     const path = i.path.join('.');
     const keys = i.code === 'unrecognized_keys' ? i.keys : [];
-    const at = (yaml && lineOf(yaml, keys.length ? [...i.path, keys[0]] : i.path)) ?? source;
-    if (keys.length)
-      return `${at}: unknown key ${keys.map((k) => `"${path ? `${path}.${k}` : k}"`).join(', ')}`;
-    return `${at}: ${path || '(root)'}: ${i.message}`;
+    if (keys.length) {
+      const where = (yaml && keyLineOf(yaml, i.path, keys[0])) ?? source;
+      return `${where}: unknown key ${keys.map((k) => `"${path ? `${path}.${k}` : k}"`).join(', ')}`;
+    }
+    return `${(yaml && lineOf(yaml, i.path)) ?? source}: ${path || '(root)'}: ${i.message}`;
   });
   throw new LwError('LW_ERR_CONFIG', [msgs.join('; ')]);
 }

@@ -1,0 +1,354 @@
+/**
+ * Black-box tests of `logwarden agent`: the real agent process tails real files and ships to a
+ * real `logwarden start`; the store is checked through the search API. Every written line
+ * carries a sequence number, and each test asserts that every number is stored exactly once.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BIN, ROOT, runCli, type Server, search, startServer, tmpDir, waitIndexed } from './harness.ts';
+import { mulberry32 } from './prng.ts';
+
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'agent');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface AgentProc {
+  proc: ChildProcess;
+  logs: () => string;
+  stop(): Promise<void>;
+  kill9(): Promise<void>;
+}
+
+/** Starts `logwarden agent` and waits until it has matched its files. */
+async function startAgent(dataDir: string, yaml: string): Promise<AgentProc> {
+  const cfg = path.join(dataDir, 'agent.yaml');
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(cfg, yaml);
+  const proc = spawn(process.execPath, [BIN, 'agent', '--config', cfg, '--log-format', 'json'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  const deadline = Date.now() + 60_000;
+  while (!out.includes('"agent started"')) {
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`agent did not start:\n${out}`);
+    await sleep(20);
+  }
+  return {
+    proc,
+    logs: () => out,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+    async kill9() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+function agentYaml(url: string, dataDir: string, stream: string, files: string, extra = ''): string {
+  return [
+    `server: ${url}`,
+    `stream: ${stream}`,
+    'host: test-host',
+    `dataDir: ${dataDir}`,
+    'pollMs: 50',
+    'scanMs: 200',
+    'closeInactiveMs: 1000',
+    'retry: { initialMs: 50, maxMs: 1000 }',
+    'files:',
+    files,
+    extra,
+  ].join('\n');
+}
+
+/** The events of a stream, oldest first (at most 10,000). */
+async function streamEvents(url: string, stream: string) {
+  await waitIndexed(url, 60_000);
+  const r = await search(url, `stream:=${stream}`, { limit: 10_000, order: 'asc' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body.events;
+}
+
+/** Waits until a stream holds at least `n` events. */
+async function waitStored(url: string, stream: string, n: number, ms = 90_000, agent?: AgentProc) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const r = await search(url, `stream:=${stream}`, { limit: 0 });
+    if (r.body.total >= n) return r.body.total;
+    if (Date.now() > deadline) {
+      throw new Error(`only ${r.body.total} of ${n} events stored\n${agent?.logs() ?? ''}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** Asserts that the events hold `seq=1..n`, each exactly once. */
+function assertExactlyOnce(events: Array<Record<string, unknown>>, n: number, logs: string) {
+  const counts = new Map<number, number>();
+  for (const e of events) {
+    const m = /seq=(\d+)/.exec(String(e.message));
+    assert.ok(m, `event without seq: ${JSON.stringify(e)}`);
+    counts.set(Number(m[1]), (counts.get(Number(m[1])) ?? 0) + 1);
+  }
+  const missing: number[] = [];
+  const twice: number[] = [];
+  for (let i = 1; i <= n; i++) {
+    const c = counts.get(i) ?? 0;
+    if (c === 0) missing.push(i);
+    if (c > 1) twice.push(i);
+  }
+  assert.deepEqual(
+    { missing: missing.slice(0, 20), twice: twice.slice(0, 20), total: events.length },
+    { missing: [], twice: [], total: n },
+    logs,
+  );
+}
+
+const line = (seq: number) =>
+  `2026-11-22T10:00:00.000Z INFO worker-3 request handled seq=${seq} path=/api/v1/orders\n`;
+
+describe('agent against a real server', () => {
+  let server: Server;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  test('follows rename rotation while writing, and picks up new files of the glob', async () => {
+    const dir = tmpDir('lw-agent-rename-');
+    const logs = path.join(dir, 'logs');
+    fs.mkdirSync(logs);
+    const agent = await startAgent(
+      path.join(dir, 'agent'),
+      agentYaml(server.url, path.join(dir, 'agent'), 'rename', `  - paths: ['${logs}/*.log']`),
+    );
+    try {
+      const app = path.join(logs, 'app.log');
+      let fd = fs.openSync(app, 'a');
+      const N = 3000;
+      for (let seq = 1; seq <= N; seq++) {
+        if (seq === 1000) {
+          // logrotate's default: rename, then the app keeps writing to the old file for a while
+          // before it reopens its log.
+          fs.renameSync(app, path.join(logs, 'app.log.1'));
+        }
+        if (seq === 1100) {
+          fs.closeSync(fd);
+          fd = fs.openSync(app, 'a');
+        }
+        if (seq > 2000 && seq % 2 === 0) fs.appendFileSync(path.join(logs, 'new-service.log'), line(seq));
+        else fs.writeSync(fd, line(seq));
+        if (seq % 50 === 0) await sleep(20);
+      }
+      fs.closeSync(fd);
+      await waitStored(server.url, 'rename', N, 90_000, agent);
+      await sleep(1500); // anything more would have arrived by now
+      const events = await streamEvents(server.url, 'rename');
+      assertExactlyOnce(events, N, agent.logs());
+      const fromNew = events.find((e) => /seq=2002 /.test(String(e.message)))!;
+      assert.equal(fromNew['file.path'], path.join(logs, 'new-service.log'));
+      assert.equal(fromNew.host, 'test-host');
+      assert.equal(fromNew.level, 'info');
+      assert.equal(fromNew._time, '2026-11-22T10:00:00.000000Z');
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  test('follows copytruncate rotation while writing', async () => {
+    const dir = tmpDir('lw-agent-copytruncate-');
+    const app = path.join(dir, 'app.log');
+    const agent = await startAgent(
+      path.join(dir, 'agent'),
+      agentYaml(server.url, path.join(dir, 'agent'), 'copytruncate', `  - paths: ['${app}']`),
+    );
+    try {
+      const N = 3000;
+      for (let seq = 1; seq <= N; seq++) {
+        if (seq === 1001 || seq === 2001) {
+          // logrotate copytruncate: copy, then truncate in place (nothing written in between here).
+          fs.copyFileSync(app, path.join(dir, 'app.log.1'));
+          fs.truncateSync(app, 0);
+        }
+        fs.appendFileSync(app, line(seq));
+        if (seq % 50 === 0) await sleep(20);
+      }
+      await waitStored(server.url, 'copytruncate', N, 90_000, agent);
+      await sleep(1500);
+      assertExactlyOnce(await streamEvents(server.url, 'copytruncate'), N, agent.logs());
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  test('joins the multi-line Java stack traces of a real JVM log', async () => {
+    // java-app.log was written by a real JVM (java.util.logging; JavaApp.java beside it), which
+    // also wrote the text of every record it logged (java-app.expected.json).
+    const expected = (
+      JSON.parse(fs.readFileSync(path.join(FIXTURES, 'java-app.expected.json'), 'utf8')) as string[]
+    ).map((e) => e.replace(/\n+$/, ''));
+    const text = fs.readFileSync(path.join(FIXTURES, 'java-app.log'));
+    const dir = tmpDir('lw-agent-java-');
+    const file = path.join(dir, 'payments.log');
+    const agent = await startAgent(
+      path.join(dir, 'agent'),
+      agentYaml(
+        server.url,
+        path.join(dir, 'agent'),
+        'java',
+        `  - paths: ['${file}']\n    multiline: { start: '^\\d{4}-\\d{2}-\\d{2} \\d{2}:', timeoutMs: 500 }`,
+      ),
+    );
+    try {
+      // Written in pieces cut in the middle of stack traces, with pauses: the joiner must wait
+      // for the rest, and the timeout must release the last event.
+      const cuts = [0, 3001, 3050, 9000, 12_345, text.length];
+      for (let i = 1; i < cuts.length; i++) {
+        fs.appendFileSync(file, text.subarray(cuts[i - 1], cuts[i]));
+        await sleep(150);
+      }
+      await waitStored(server.url, 'java', expected.length, 60_000, agent);
+      await sleep(1000);
+      const events = await streamEvents(server.url, 'java');
+      // In file order (several records share a millisecond).
+      events.sort((a, b) => Number(a['file.offset']) - Number(b['file.offset']));
+      assert.deepEqual(
+        events.map((e) => e.message),
+        expected,
+      );
+      const severe = events.filter((e) => / SEVERE /.test(String(e.message)));
+      assert.equal(severe.length, expected.filter((e) => / SEVERE /.test(e)).length);
+      assert.ok(severe.every((e) => e.level === 'error' && /\n\tat JavaApp\.charge/.test(String(e.message))));
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  test('bad config is reported with the file, line and key', async () => {
+    const dir = tmpDir('lw-agent-config-');
+    const cases: Array<[string, RegExp]> = [
+      [
+        'files:\n  - paths: [/tmp/x.log]\n    pathz: [/tmp/y.log]\n',
+        /bad\.yaml:3:5: unknown key "files\.0\.pathz"/,
+      ],
+      [
+        'files:\n  - paths: [/tmp/x.log]\n    multiline:\n      start: "(unclosed"\n',
+        /bad\.yaml:4:14: files\.0\.multiline\.start: invalid regular expression/,
+      ],
+      [
+        'format: text\nmultiline: { start: "^x" }\nfiles: [{ paths: [a] }]\n',
+        /bad\.yaml:1:9: format: multi-line events need format ndjson/,
+      ],
+      ['stream: "_x"\nfiles: [{ paths: [a] }]\n', /bad\.yaml:1:9: stream: a stream name is/],
+      ['files: [{ paths: [a] }\n', /bad\.yaml:2:1: Flow sequence/],
+    ];
+    for (const [yaml, want] of cases) {
+      fs.writeFileSync(path.join(dir, 'bad.yaml'), yaml);
+      const r = await runCli(['agent', '--config', path.join(dir, 'bad.yaml')]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, want);
+      assert.match(r.stderr, /LW_ERR_CONFIG/);
+    }
+    const help = await runCli(['agent', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /logwarden agent status/);
+  });
+});
+
+describe('agent crash and server restarts', () => {
+  test('kill -9 of the agent mid-stream, then restart: every line exactly once', async () => {
+    const server = await startServer();
+    const dir = tmpDir('lw-agent-kill-');
+    const app = path.join(dir, 'app.log');
+    const N = 8000;
+    let text = '';
+    for (let seq = 1; seq <= N; seq++) text += line(seq);
+    fs.writeFileSync(app, text);
+    const yaml = agentYaml(
+      server.url,
+      path.join(dir, 'agent'),
+      'kill',
+      `  - paths: ['${app}']`,
+      'batch: { maxEvents: 150, maxWaitMs: 20 }\ncompression: zstd',
+    );
+    const rnd = mulberry32(7);
+    const logs: string[] = [];
+    try {
+      // Killed three times at random moments while shipping, then left to finish.
+      for (let round = 0; round < 3; round++) {
+        const agent = await startAgent(path.join(dir, 'agent'), yaml);
+        const stored = (await search(server.url, 'stream:=kill', { limit: 0 })).body.total;
+        await waitStored(server.url, 'kill', Math.min(N - 1, stored + 500), 60_000, agent);
+        await sleep(Math.floor(rnd() * 150));
+        await agent.kill9();
+        logs.push(agent.logs());
+      }
+      const agent = await startAgent(path.join(dir, 'agent'), yaml);
+      await waitStored(server.url, 'kill', N, 90_000, agent);
+      await sleep(1500);
+      logs.push(agent.logs());
+      await agent.stop();
+      assertExactlyOnce(await streamEvents(server.url, 'kill'), N, logs.join('\n----\n'));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('server stopped and restarted while the app writes: nothing lost; status shows the lag', async () => {
+    let server = await startServer();
+    const port = new URL(server.url).port;
+    const dir = tmpDir('lw-agent-server-down-');
+    const app = path.join(dir, 'app.log');
+    const agentDir = path.join(dir, 'agent');
+    const agent = await startAgent(
+      agentDir,
+      agentYaml(server.url, agentDir, 'down', `  - paths: ['${app}']`),
+    );
+    try {
+      const N = 3000;
+      let seq = 0;
+      const write = async (upTo: number) => {
+        while (seq < upTo) {
+          fs.appendFileSync(app, line(++seq));
+          if (seq % 50 === 0) await sleep(20);
+        }
+      };
+      await write(1000);
+      await server.stop();
+      await write(2000);
+      await sleep(1500);
+      const st = await runCli(['agent', 'status', '--data-dir', agentDir]);
+      assert.equal(st.code, 1, st.stdout + st.stderr);
+      assert.match(st.stdout, /retrying/);
+      assert.match(st.stdout, /cannot reach/);
+      const js = JSON.parse((await runCli(['agent', 'status', '--data-dir', agentDir, '--json'])).stdout);
+      assert.equal(js.live, true);
+      assert.equal(js.files[0].path, app);
+      assert.equal(js.files[0].size, fs.statSync(app).size);
+      assert.ok(js.files[0].behind > 0, JSON.stringify(js.files[0]));
+      assert.ok(js.buffer.batches > 0);
+      server = await startServer({ dataDir: server.dataDir, args: ['--http', `127.0.0.1:${port}`] });
+      await write(N);
+      await waitStored(server.url, 'down', N, 90_000, agent);
+      await sleep(1500);
+      assertExactlyOnce(await streamEvents(server.url, 'down'), N, agent.logs());
+      const ok = await runCli(['agent', 'status', '--data-dir', agentDir, '--json']);
+      const after = JSON.parse(ok.stdout);
+      assert.equal(after.files[0].behind, 0);
+      assert.equal(after.buffer.batches, 0);
+    } finally {
+      await agent.stop();
+      await server.stop();
+    }
+  });
+});
