@@ -106,6 +106,7 @@ export class TailedFile {
   /**
    * Checks for truncation (copytruncate): the size fell below the read offset, or the first
    * bytes changed. Also grows the fingerprint while the file is shorter than FINGERPRINT_BYTES.
+   * Call it before each `read`, so that the fingerprint covers what is read.
    */
   async truncated(): Promise<boolean> {
     const st = await this.fh.stat();
