@@ -8,12 +8,13 @@
  *
  * Absolute times on these machines are noisy: read the ratios.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KNOWN_TERMS, requestIdFor } from './generate.ts';
 import { grepCount } from './grep-floor.ts';
+import { startServer } from './server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -45,47 +46,6 @@ function duBytes(p: string): number {
 
 function fmt(n: number, d = 1): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-}
-
-async function startServer(): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'bin', 'logwarden.js'),
-      'start',
-      '--data-dir',
-      dataDir,
-      '--http',
-      '127.0.0.1:0',
-      '--syslog-udp',
-      'off',
-      '--syslog-tcp',
-      'off',
-      '--log-format',
-      'json',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      for (const line of out.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          const rec = JSON.parse(line);
-          if (rec.msg === 'logwarden started') resolve({ url: rec.http, proc });
-          if (rec.level >= 50) process.stderr.write(`[server] ${line}\n`);
-        } catch {
-          // partial line
-        }
-      }
-      if (out.length > 1e6) out = out.slice(-1e5);
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out.slice(-2000)}`)));
-  });
 }
 
 function rssOf(pid: number): { rss: number; hwm: number } {
@@ -221,7 +181,7 @@ async function main() {
     );
   }
   fs.rmSync(dataDir, { recursive: true, force: true });
-  const { url, proc } = await startServer();
+  const { url, proc } = await startServer(dataDir);
   log(`server at ${url}, ingesting ${file}`);
   const ing = await ingestFile(url, Number(values.concurrency), proc.pid!);
   log(`ingested ${fmt(ing.accepted, 0)} in ${fmt(ing.searchableSecs)} s`);

@@ -210,6 +210,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
         ...f,
         coverage: res.total > 0 ? Math.round((f.count / res.total) * 10000) / 100 : 0,
       })),
+      sample: res.sample,
       took_ms: Math.round((performance.now() - t0) * 100) / 100,
     };
   });

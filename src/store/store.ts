@@ -85,6 +85,8 @@ export type PipelineResult =
 export interface FieldStats {
   total: number;
   fields: Array<{ name: string; types: string[]; count: number }>;
+  /** Set when the counts were estimated from a sample of the matching events. */
+  sample: { rows: number; percent: number } | null;
 }
 
 export interface StoreStats {

@@ -39,6 +39,8 @@ const FIXED_TYPES = new Map<string, ColumnType>(FIXED);
 const INTERNAL = new Set(['_qpos', '_extra']);
 
 export const MAX_UNPACKED_KEYS = 200;
+/** More than the distance from 1970 back to year 1 (the store's earliest time), in µs. */
+const BUCKET_OFFSET_US = 70_000_000_000_000_000n;
 
 /** A relation in the chain: its CTE name, visible columns (in order) and row order. */
 interface Rel {
@@ -581,15 +583,27 @@ class Builder {
   }
 
   /** Time bucket start of `_time` (a TIMESTAMP), aligned to multiples of the step (UTC or tz). */
-  bucket(rel: Rel, stepUs: number, pipe: string): string {
+  /**
+   * Time buckets of `_time` aligned to multiples of the step (in UTC, or local time with `tz`):
+   * `key` is computed per row and grouped on (an integer: cheaper than a timestamp per row),
+   * `startUs(k)` turns a key into the bucket start in epoch µs after grouping.
+   */
+  bucket(rel: Rel, stepUs: number, pipe: string): { key: string; startUs: (k: string) => string } {
     if (rel.cols.get('_time') !== 'TIMESTAMP') {
       throw badPipe(`${pipe}: time buckets need the events' _time, which earlier pipes removed or replaced`);
     }
-    const st = Math.trunc(stepUs);
+    const st = BigInt(Math.trunc(stepUs));
     if (this.input.tz !== null) {
-      return `CAST(time_bucket(to_microseconds(${st}::BIGINT), CAST(_time AS TIMESTAMPTZ), ${sqlString(this.input.tz)}) AS TIMESTAMP)`;
+      const key = `epoch_us(CAST(time_bucket(to_microseconds(${st}::BIGINT), CAST(_time AS TIMESTAMPTZ), ${sqlString(this.input.tz)}) AS TIMESTAMP))`;
+      return { key, startUs: (k) => k };
     }
-    return `make_timestamp(epoch_us(_time) - (((epoch_us(_time) % ${st}) + ${st}) % ${st}))`;
+    // Integer division truncates toward zero: an offset (a multiple of the step beyond year 1)
+    // makes every time positive so that the quotient is the floor, also before 1970.
+    const offset = st * ((BUCKET_OFFSET_US + st - 1n) / st);
+    return {
+      key: `((epoch_us(_time) + ${offset}::BIGINT) // ${st}::BIGINT)`,
+      startUs: (k) => `(${k} * ${st}::BIGINT - ${offset}::BIGINT)`,
+    };
   }
 
   agg(rel: Rel, g: Agg, bucketUs: number | null, pipe: string): { sql: string; type: PType } {
@@ -646,9 +660,12 @@ class Builder {
     const sel: string[] = [];
     const cols = new Map<string, PType>();
     let bucketUs: number | null = null;
+    const toTime: string[] = [];
     for (const b of pipe.by) {
       if (b.bucketUs !== undefined) {
-        sel.push(`${this.bucket(rel, b.bucketUs, 'stats')} AS ${sqlIdent(b.field)}`);
+        const bk = this.bucket(rel, b.bucketUs, 'stats');
+        sel.push(`${bk.key} AS ${sqlIdent(b.field)}`);
+        toTime.push(`make_timestamp(${bk.startUs(sqlIdent(b.field))}) AS ${sqlIdent(b.field)}`);
         cols.set(b.field, 'TIMESTAMP');
         bucketUs = b.bucketUs;
       } else {
@@ -663,7 +680,8 @@ class Builder {
       cols.set(g.name, a.type);
     }
     const groupBy = pipe.by.length ? ` GROUP BY ${pipe.by.map((_, i) => i + 1).join(', ')}` : '';
-    const grouped = this.cte(`SELECT ${sel.join(', ')} FROM ${rel.name}${groupBy}`);
+    let grouped = this.cte(`SELECT ${sel.join(', ')} FROM ${rel.name}${groupBy}`);
+    if (toTime.length > 0) grouped = this.cte(`SELECT * REPLACE (${toTime.join(', ')}) FROM ${grouped}`);
     const hidden: string[] = [];
     const order: Rel['order'] = [];
     const adds = pipe.by.map((b) => {
@@ -716,7 +734,8 @@ class Builder {
 
   timechart(rel: Rel, pipe: TimechartPipe): { sql: string; stepUs: number } {
     if (pipe.stepUs === null) throw new Error('BUG: timechart step not resolved');
-    const sel = [`epoch_us(${this.bucket(rel, pipe.stepUs, 'timechart')}) AS __lw_b`];
+    const bk = this.bucket(rel, pipe.stepUs, 'timechart');
+    const sel = [`${bk.key} AS __lw_b`];
     if (pipe.by === null) sel.push('NULL AS __lw_s');
     else {
       const t = rel.closed ? this.need(rel, pipe.by, 'timechart') : rel.cols.get(pipe.by);
@@ -727,7 +746,7 @@ class Builder {
       sel.push(`${outputSql(a.sql, a.type)} AS ${sqlIdent(g.name)}`);
     }
     return {
-      sql: `${this.withClause()}\nSELECT ${sel.join(', ')} FROM ${rel.name} GROUP BY 1, 2 ORDER BY 1`,
+      sql: `${this.withClause()}\nSELECT ${bk.startUs('__lw_b')} AS __lw_b, * EXCLUDE (__lw_b) FROM (SELECT ${sel.join(', ')} FROM ${rel.name} GROUP BY 1, 2) ORDER BY 1`,
       stepUs: pipe.stepUs,
     };
   }
