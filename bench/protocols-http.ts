@@ -212,7 +212,11 @@ async function stored(url: string): Promise<number> {
 
 async function send(url: string, r: Request): Promise<void> {
   for (;;) {
-    const res = await fetch(`${url}${r.path}`, { method: 'POST', headers: { 'content-type': r.contentType }, body: r.body });
+    const res = await fetch(`${url}${r.path}`, {
+      method: 'POST',
+      headers: { 'content-type': r.contentType },
+      body: r.body,
+    });
     const text = await res.text();
     if (res.status === 429 || res.status === 503) {
       await new Promise((w) => setTimeout(w, 200));
@@ -263,9 +267,12 @@ async function main(): Promise<void> {
   ];
   const rows: string[] = [];
   let baseline = 0;
-  log(`${fmt(N, 0)} events (seed ${SEED}), ${fmt(ndjsonBytes / 1e6)} MB as NDJSON, batches of ${BATCH}, ${CONCURRENCY} clients, ${RUNS} runs`);
+  log(
+    `${fmt(N, 0)} events (seed ${SEED}), ${fmt(ndjsonBytes / 1e6)} MB as NDJSON, batches of ${BATCH}, ${CONCURRENCY} clients, ${RUNS} runs`,
+  );
   for (const [name, encode] of protocols) {
-    if (values.only && !name.toLowerCase().includes(values.only.toLowerCase()) && name !== 'HTTP NDJSON') continue;
+    if (values.only && !name.toLowerCase().includes(values.only.toLowerCase()) && name !== 'HTTP NDJSON')
+      continue;
     const requests = encode();
     const wire = requests.reduce((n, r) => n + r.body.length, 0);
     const results: RunResult[] = [];
