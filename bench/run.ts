@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { analyticsTable, floorAnalytics, timeAnalytics } from './analytics.ts';
 import { KNOWN_TERMS, requestIdFor } from './generate.ts';
 import { grepCount } from './grep-floor.ts';
 import { startServer } from './server.ts';
@@ -225,6 +226,8 @@ async function main() {
     await timeQuery(`Korean word: ${KNOWN_TERMS.korean}`, q(KNOWN_TERMS.korean, { limit: '0' }), total),
     await timeQuery(`IP: ${KNOWN_TERMS.ip}`, q(KNOWN_TERMS.ip, { limit: '100' }), total),
   ];
+  log('analytics (query pipes)');
+  const analytics = await timeAnalytics(url, dayStart, RUNS);
   const stats = (await (await fetch(`${url}/api/v1/stats`)).json()) as {
     store: { rows: number; blocks: number };
   };
@@ -235,6 +238,8 @@ async function main() {
   const storeBytes = duBytes(path.join(dataDir, 'store'));
   const queueBytes = duBytes(path.join(dataDir, 'queue'));
 
+  log('DuckDB floor of the analytics');
+  const analyticsFloor = await floorAnalytics(path.join(dataDir, 'store'), '2026-11-21', RUNS);
   log('grep floor');
   const gNeedle = await grepCount(file, needle, 3);
   const gPhrase = await grepCount(file, KNOWN_TERMS.phrase, 3);
@@ -291,6 +296,8 @@ async function main() {
     }
     lines.push(`| ${r.label} | ${fmt(r.median)} ms (min ${fmt(r.min)}) | ${r.result} | ${floor} | ${rat} |`);
   }
+  lines.push('');
+  lines.push(...analyticsTable(analytics, analyticsFloor));
   const table = lines.join('\n');
   process.stdout.write(`${table}\n`);
   if (!values['no-write']) {
