@@ -19,6 +19,8 @@ import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
 import { SqliteMetaStore } from '../store/meta/sqlite-meta-store.ts';
 import { renderMetrics } from './metrics.ts';
 import { checkRole, openQueue, startIndexing } from './roles.ts';
+import { startKafkaAudit } from '../sources/kafka-audit/kafka-audit.ts';
+import { registerKafkaTrace } from '../sources/kafka-audit/trace-route.ts';
 import { registerHttpProtocols } from './http-protocols.ts';
 import { networkSourceMetrics, startNetworkSources } from './network-sources.ts';
 import type { SourceStats } from '../sources/net/source-stats.ts';
@@ -174,6 +176,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     isShuttingDown: () => shuttingDown,
   });
   registerSearch(app, { store, counters: counters.api });
+  const kafkaAudit = await startKafkaAudit(config.sources.kafkaAudit, { queue, ingestTopic: INGEST_TOPIC, logger });
+  registerKafkaTrace(app, kafkaAudit);
   registerStreams(app, streams);
   registerPipelines(app, streams);
   registerSavedSearches(app, { meta });
@@ -349,6 +353,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
           'queue not fully drained; the rest is indexed at next start',
         );
       await protocols.close();
+      await kafkaAudit?.close();
       await indexer.stop();
       await pool.close();
       await store.close();

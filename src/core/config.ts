@@ -297,6 +297,57 @@ export const configSchema = z
       })
       .prefault({})
       .describe('The queue: embedded disk queue (Kafka semantics) or Apache Kafka.'),
+    sources: z
+      .strictObject({
+        kafkaAudit: z
+          .strictObject({
+            brokers: z
+              .array(hostPort)
+              .min(1)
+              .default(['127.0.0.1:9092'])
+              .describe('Bootstrap brokers of the audited Kafka cluster (HOST:PORT).'),
+            group: z
+              .string()
+              .default('logwarden-audit')
+              .describe("The audit's own consumer group (never one of the users' groups)."),
+            topics: z.array(z.string()).default([]).describe('Topics to audit.'),
+            topicPattern: z
+              .string()
+              .nullable()
+              .default(null)
+              .describe('Regular expression of further topics to audit (matched against the topic list at start).'),
+            groups: z
+              .array(z.string())
+              .default([])
+              .describe("Users' consumer groups whose committed offsets are sampled; empty: every group but the audit's."),
+            sampleIntervalMs: z
+              .number()
+              .int()
+              .min(100)
+              .default(5000)
+              .describe('How often committed offsets and lag of the groups are sampled (and stored as events).'),
+            duplicateWindowMs: z
+              .number()
+              .int()
+              .min(0)
+              .default(3_600_000)
+              .describe('Messages with the same topic, key and value hash within this window are flagged as duplicates.'),
+            decodeValue: z
+              .enum(['none', 'json', 'text', 'base64'])
+              .default('none')
+              .describe('Store the message value too: parsed JSON, UTF-8 text, or base64; none stores only its hash.'),
+            maskFields: z
+              .array(z.string())
+              .default([])
+              .describe('JSON keys (at any depth) of decoded values whose values are replaced by "***".'),
+            stream: z.string().default('kafka-audit').describe('Stream that audit records and lag samples go to.'),
+          })
+          .nullable()
+          .default(null)
+          .describe('Kafka topic audit: records every message of the audited topics; null disables it.'),
+      })
+      .prefault({})
+      .describe('Sources that pull from other systems.'),
     processing: z
       .strictObject({
         workers: z
