@@ -539,6 +539,35 @@ describe('logwarden search', () => {
     assert.equal(typeof j.took_ms, 'number');
   });
 
+  test('a stats query prints a table with a bar chart; ndjson prints one object per row', async () => {
+    const r = await cli('k:srch | stats count() as n by service | sort by (n desc)', '--start', '0');
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^service\s+n$/);
+    assert.match(lines[1]!, /^pay\s+3\s+█{30}$/, 'the largest count has the full bar');
+    assert.match(lines[2]!, /^auth\s+1\s+█{10}$/, 'bars are proportional');
+    assert.match(r.stderr, /^2 of 2 rows/);
+    const nd = await cli('k:srch | top 1 level', '--start', '0', '--output', 'ndjson');
+    assert.deepEqual(JSON.parse(nd.stdout), { level: 'error', count: 2, percent: 50 }, 'ties: by value');
+  });
+
+  test('--saved runs a saved search: its query and range', async () => {
+    const res = await fetch(`${srv.url}/api/v1/saved-searches`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'pay errors', query: 'service:pay level:error', start: '0' }),
+    });
+    assert.equal(res.status, 201, await res.text());
+    const r = await cli('--saved', 'pay errors', '--output', 'json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).total, 2, 'start=0 from the saved search reaches the old event');
+    const narrowed = await cli('--saved', 'pay errors', '--since', '1h', '--output', 'json');
+    assert.equal(JSON.parse(narrowed.stdout).total, 1, '--since overrides the saved range');
+    const missing = await cli('--saved', 'nope');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no saved search named "nope"/);
+  });
+
   test('--output ndjson: one JSON object per line', async () => {
     const r = await cli('k:srch', '--start', '0', '--output', 'ndjson');
     assert.equal(r.code, 0, r.stderr);

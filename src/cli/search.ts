@@ -20,6 +20,7 @@ Options:
   --limit N            how many events to print (default 100, max 10000)
   --order desc|asc     newest first (default) or oldest first
   --tz ZONE            time zone for time buckets (Europe/Berlin); default UTC
+  --saved NAME         run a saved search (its query and range; flags and QUERY override them)
   --output FORMAT      text (default), json (the whole answer) or ndjson (one event per line)
   --server URL         server address (default $LOGWARDEN_SERVER or http://127.0.0.1:4280)
   -h, --help           this help
@@ -130,6 +131,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       order: { type: 'string' },
       tz: { type: 'string' },
+      saved: { type: 'string' },
       output: { type: 'string', default: 'text' },
       server: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -150,6 +152,23 @@ export async function searchCommand(argv: string[]): Promise<number> {
   }
   const params = new URLSearchParams();
   params.set('q', positionals.join(' '));
+  if (values.saved !== undefined) {
+    const res = await request(
+      `${serverUrl(values.server)}/api/v1/saved-searches?${new URLSearchParams({ name: values.saved })}`,
+    );
+    if (!res.ok) {
+      process.stderr.write(`error: ${(await errorAnswer(res)).text}\n`);
+      return 1;
+    }
+    const found = ((await res.json()) as { saved_searches: Array<Record<string, string>> }).saved_searches[0];
+    if (found === undefined) {
+      process.stderr.write(`error: no saved search named ${JSON.stringify(values.saved)}\n`);
+      return 1;
+    }
+    if (positionals.length === 0) params.set('q', found.query ?? '');
+    if (!values.since && !values.start && found.start) params.set('start', found.start);
+    if (!values.end && found.end) params.set('end', found.end);
+  }
   if (values.since) params.set('start', `-${values.since.replace(/^-/, '')}`);
   if (values.start) params.set('start', values.start);
   if (values.end) params.set('end', values.end);
