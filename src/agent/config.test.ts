@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { configError } from '../../test/config-error.ts';
-import { loadAgentConfig, validateAgentConfig } from './config.ts';
+import { agentConfigSchema, loadAgentConfig, validateAgentConfig } from './config.ts';
 
 function yamlFile(text: string): string {
   const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-agent-cfg-')), 'agent.yaml');
@@ -51,4 +51,28 @@ test('agent config: errors point at the line of the key', () => {
     configError(() => loadAgentConfig(yamlFile('server: ftp://x\nfiles: [{paths: [a]}]\n'))),
     /:1:9: server: expected http/,
   );
+});
+
+test('agent config: every key is in the reference table of docs/ingest.md', () => {
+  const doc = fs.readFileSync(new URL('../../docs/ingest.md', import.meta.url), 'utf8');
+  const section = doc.slice(doc.indexOf('## File agent'));
+  type Def = { type: string; innerType?: unknown; shape?: Record<string, unknown>; element?: unknown };
+  const def = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def;
+  const unwrap = (s: unknown): unknown => (def(s).innerType ? unwrap(def(s).innerType) : s);
+  const keys: string[] = [];
+  const walk = (s: unknown, prefix: string) => {
+    for (const [k, v] of Object.entries(def(unwrap(s)).shape ?? {})) {
+      const inner = unwrap(v);
+      const d = def(inner);
+      const name = `${prefix}${k}`;
+      if (d.type === 'object' && k !== 'multiline') walk(inner, `${name}.`);
+      else if (d.type === 'array' && def(unwrap(d.element)).type === 'object') {
+        keys.push(name);
+        walk(d.element, `${name}[].`);
+      } else keys.push(name);
+    }
+  };
+  walk(agentConfigSchema, '');
+  assert.ok(keys.length > 20);
+  for (const k of keys) assert.ok(section.includes(`| \`${k}\` |`), `docs/ingest.md lacks a row for ${k}`);
 });
