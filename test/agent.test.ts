@@ -165,6 +165,33 @@ describe('agent against a real server', () => {
     }
   });
 
+  test('a file renamed by rotation while the agent was stopped is read to its end after the restart', async () => {
+    const dir = tmpDir('lw-agent-down-rotate-');
+    const app = path.join(dir, 'app.log');
+    const yaml = agentYaml(server.url, path.join(dir, 'agent'), 'downrotate', `  - paths: ['${app}']`);
+    let agent = await startAgent(path.join(dir, 'agent'), yaml);
+    let seq = 0;
+    const write = (n: number, file = app) => {
+      let text = '';
+      for (let i = 0; i < n; i++) text += line(++seq);
+      fs.appendFileSync(file, text);
+    };
+    try {
+      write(500);
+      await waitStored(server.url, 'downrotate', 500, 60_000, agent);
+      await agent.stop();
+      write(300); // unread when the file is rotated away
+      fs.renameSync(app, `${app}.1`);
+      write(200);
+      agent = await startAgent(path.join(dir, 'agent'), yaml);
+      await waitStored(server.url, 'downrotate', 1000, 60_000, agent);
+      await sleep(1500);
+      assertExactlyOnce(await streamEvents(server.url, 'downrotate'), 1000, agent.logs());
+    } finally {
+      await agent.stop();
+    }
+  });
+
   test('follows copytruncate rotation while writing', async () => {
     const dir = tmpDir('lw-agent-copytruncate-');
     const app = path.join(dir, 'app.log');

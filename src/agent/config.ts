@@ -174,8 +174,13 @@ export const agentConfigSchema = z
         message: 'multi-line events need format ndjson (text sends one event per line)',
       });
     }
-    if (!/^https?:\/\/[^/]+\/?$/.test(c.server)) {
-      ctx.addIssue({ code: 'custom', path: ['server'], message: 'expected http(s)://HOST:PORT' });
+    // No user:password@ (fetch refuses it, and the address is logged and shown by status).
+    if (!/^https?:\/\/[^/@]+\/?$/.test(c.server)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['server'],
+        message: 'expected http(s)://HOST:PORT, without a path or credentials',
+      });
     }
   })
   .describe('logwarden agent configuration');
