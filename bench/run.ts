@@ -3,8 +3,9 @@
  * a real `logwarden start`, ingests over HTTP until everything is durable and searchable, then
  * times the searches of the brief side by side with the floor of a scan (`grep -c` on the same
  * NDJSON), and writes the figures into docs/benchmarks.md (between the BENCH markers).
+ * Then bench/protocols-http.ts compares the ingest protocols with NDJSON (up to 300k events).
  *
- *   node bench/run.ts [--events 10000000] [--seed 42] [--concurrency 4] [--runs 5] [--no-write]
+ *   node bench/run.ts [--events 10000000] [--seed 42] [--concurrency 4] [--runs 5] [--no-write] [--no-protocols]
  *
  * Absolute times on these machines are noisy: read the ratios.
  */
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     runs: { type: 'string', default: '5' },
     'no-write': { type: 'boolean', default: false },
+    'no-protocols': { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(ROOT, 'bench', 'out') },
   },
 });
@@ -311,6 +313,17 @@ async function main() {
       fs.writeFileSync(doc, `${text.slice(0, start)}<!-- BENCH:START -->\n${table}\n${text.slice(end)}`);
       log(`wrote ${doc}`);
     }
+  }
+  // The ingest protocols (Elasticsearch _bulk, Loki push, OTLP) against NDJSON on the same events.
+  if (!values['no-protocols']) {
+    const events = String(Math.min(N, 300_000));
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'bench', 'protocols-http.ts'), '--events', events, '--seed', String(SEED)],
+      {
+        stdio: 'inherit',
+      },
+    );
   }
 }
 
