@@ -8,11 +8,11 @@
  * append, as one produce call is atomic.
  *
  * Contract: `flush` resolves once the appended messages are durable. A full queue or disk (or
- * an unavailable queue, or shutdown) fails only the messages of that chunk (their outcome is the LwError, so a protocol can
- * answer 429 for exactly those); later chunks are still tried. Any other error is thrown.
- * Counters are the sources' SourceStats (src/sources/net/source-stats.ts); here `dropped`
- * reasons are queue_full, disk_full, queue_unavailable, shutting_down (and duplicate_id, counted
- * by the Elasticsearch source).
+ * an unavailable queue, or shutdown) fails only the messages of that chunk (their outcome is
+ * the LwError, so a protocol can answer 429 for exactly those); later chunks are still tried.
+ * Any other error is thrown. Counters are the sources' SourceStats
+ * (src/sources/net/source-stats.ts); the `dropped` reasons counted here are queue_full,
+ * disk_full, queue_unavailable and shutting_down.
  */
 import { LwError } from '../../core/errors.ts';
 import { qposToId, toQpos } from '../../core/ids.ts';
