@@ -101,8 +101,14 @@ test('malformed lines: per item, with the line number; an action without a sourc
     '{"create":{}}',
     '{"message":"no index"}',
     '{"index":{"_index":"app"}}',
+    '{"message":"\u00ff"}',
+    '{"index":{"_index":"app"}}',
   ].join('\n');
-  const answer = await handleBulk(Readable.from([Buffer.from(text)]), undefined, null, deps);
+  // Line 10 carries a lone 0xff byte (invalid UTF-8) inside its string.
+  const bytes = Buffer.from(text);
+  bytes[bytes.indexOf(Buffer.from('\u00ff'))] = 0x20;
+  bytes[bytes.indexOf(0xbf)] = 0xff;
+  const answer = await handleBulk(Readable.from([bytes]), undefined, null, deps);
   const flat = answer.items.map((it) => {
     const [op, r] = Object.entries(it)[0];
     return [op, r.status, (r.error as { reason?: string } | undefined)?.reason ?? ''];
@@ -115,15 +121,17 @@ test('malformed lines: per item, with the line number; an action without a sourc
       ['update', 400],
       ['create', 400],
       ['index', 400],
+      ['index', 400],
     ],
   );
   assert.match(String(flat[1][2]), /^line 3: expected an action line/);
   assert.match(String(flat[2][2]), /^line 5: action \[update\] is not supported/);
   assert.match(String(flat[3][2]), /^line 7: index is missing/);
-  assert.match(String(flat[4][2]), /^line 9: the action has no source line/);
-  assert.equal(deps.counters.received, 5);
+  assert.match(String(flat[4][2]), /^line 10: the document is not valid UTF-8/);
+  assert.match(String(flat[5][2]), /^line 11: the action has no source line/);
+  assert.equal(deps.counters.received, 6);
   assert.equal(deps.counters.accepted, 1);
-  assert.equal(deps.counters.rejected.malformed, 4);
+  assert.deepEqual(deps.counters.rejected, { malformed: 3, unsupported_action: 1, invalid_utf8: 1 });
   await deps.docIds.close();
   await q.close();
 });

@@ -14,6 +14,7 @@
  * 200 with result `noop`, `create` answers 409 like Elasticsearch's version conflict.
  * `filter_path` (as Filebeat sends it) trims the answer.
  */
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { envelopeKey, isValidStreamName } from '../../core/envelope.ts';
 import { LwError } from '../../core/errors.ts';
@@ -45,6 +46,8 @@ interface Item {
   status: number;
   error: { type: string; reason: string } | null;
   result: string;
+  /** Why a 400 item was rejected, for the `rejected` counter. */
+  why: string;
 }
 
 interface PendingAction {
@@ -60,8 +63,9 @@ function errorItem(
   status: number,
   type: string,
   reason: string,
+  why = 'malformed',
 ): Item {
-  return { op, index, id, msg: -1, sameAs: -1, key: null, status, error: { type, reason }, result: '' };
+  return { op, index, id, msg: -1, sameAs: -1, key: null, status, error: { type, reason }, result: '', why };
 }
 
 /** Parses an action line; returns the item (settled when it is an error) and whether a source line follows. */
@@ -114,6 +118,7 @@ function parseAction(line: Buffer, lineNo: number, pathIndex: string | null): Pe
       400,
       'illegal_argument_exception',
       `line ${lineNo}: action [delete] is not supported: logwarden keeps events immutable`,
+      'unsupported_action',
     );
   }
   if (op === 'update') {
@@ -125,6 +130,7 @@ function parseAction(line: Buffer, lineNo: number, pathIndex: string | null): Pe
         400,
         'illegal_argument_exception',
         `line ${lineNo}: action [update] is not supported: logwarden keeps events immutable`,
+        'unsupported_action',
       ),
       broken: false,
     };
@@ -151,12 +157,13 @@ function parseAction(line: Buffer, lineNo: number, pathIndex: string | null): Pe
         400,
         'invalid_index_name_exception',
         `line ${lineNo}: invalid index name [${index}]: use letters, digits, _ - . (up to 128, not starting with _ . or -)`,
+        'invalid_index',
       ),
       broken: false,
     };
   }
   return {
-    item: { op, index, id, msg: -1, sameAs: -1, key: null, status: 0, error: null, result: '' },
+    item: { op, index, id, msg: -1, sameAs: -1, key: null, status: 0, error: null, result: '', why: '' },
     broken: false,
   };
 }
@@ -189,6 +196,7 @@ export async function handleBulk(
     if (p.broken || it.error !== null) return;
     if (line === null) {
       it.status = 400;
+      it.why = 'too_large';
       it.error = {
         type: 'document_parsing_exception',
         reason: `line ${lineNo}: document is ${tooLong} bytes, over the limit of ${deps.maxLineBytes}`,
@@ -197,7 +205,17 @@ export async function handleBulk(
     }
     if (!isJsonObject(line)) {
       it.status = 400;
+      it.why = 'malformed';
       it.error = { type: 'document_parsing_exception', reason: `line ${lineNo}: ${jsonObjectError(line)}` };
+      return;
+    }
+    if (!isUtf8(line)) {
+      it.status = 400;
+      it.why = 'invalid_utf8';
+      it.error = {
+        type: 'document_parsing_exception',
+        reason: `line ${lineNo}: the document is not valid UTF-8`,
+      };
       return;
     }
     if (it.id !== null) {
@@ -257,6 +275,7 @@ export async function handleBulk(
           400,
           'illegal_argument_exception',
           `line ${lineNo}: action line is ${bytes} bytes, over the limit of ${deps.maxLineBytes}`,
+          'too_large',
         ),
         broken: true,
       };
@@ -329,7 +348,8 @@ export async function handleBulk(
     const it = items[i];
     if (it.sameAs < 0 && it.msg >= 0) continue;
     const r = out[i][it.op];
-    if (r.status === 400) countRejected(deps.counters, 'malformed');
+    if (r.status === 400)
+      countRejected(deps.counters, (it.sameAs >= 0 ? items[it.sameAs] : it).why || 'malformed');
     else if (r.status === 409 || r.result === 'noop') countDropped(deps.counters, 'duplicate_id');
     else countDropped(deps.counters, it.sameAs >= 0 ? 'queue_full' : 'id_in_flight');
   }
