@@ -32,10 +32,13 @@ after(async () => {
   await server?.stop();
 });
 
-async function metric(name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+/** The sum of a metric over the series whose labels contain `labels`. */
+async function metric(name: string, labels: string, url = server.url): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && l.includes(labels))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('Elasticsearch', () => {
@@ -246,7 +249,7 @@ describe('Elasticsearch _id idempotency', () => {
       );
       await waitIndexed(own.url);
       assert.equal((await search(own.url, 'stream:es-idem')).body.total, 101);
-      assert.equal(await metricOf(own.url, 'logwarden_events_dropped_total', 'reason="duplicate_id"'), 201);
+      assert.equal(await metric('logwarden_events_dropped_total', 'reason="duplicate_id"', own.url), 201);
 
       // Graceful restart: the journal is read back.
       await own.stop();
@@ -289,12 +292,6 @@ describe('Elasticsearch _id idempotency', () => {
     }
   });
 });
-
-async function metricOf(url: string, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 // Loki's push.proto, field numbers as in pkg/push/push.proto.
 const lokiProto = protobuf.parse(`
@@ -469,11 +466,35 @@ describe('Loki push', () => {
     const lr = await lokiPush(long, 'application/json', {}, '?stream=loki-big');
     assert.equal(lr.status, 400);
     assert.match(lr.text, /1 of 2 entries rejected .*over the limit of 65536/);
+    // Invalid UTF-8 in a JSON body: only the entry holding it is rejected.
+    const badUtf8 = Buffer.from(
+      JSON.stringify({
+        streams: [
+          {
+            stream: { job: 'u' },
+            values: [
+              ['1795000500000000000', 'ok line'],
+              ['1795000501000000000', 'bad ~ line'],
+            ],
+          },
+        ],
+      }),
+    );
+    badUtf8[badUtf8.indexOf('~')] = 0xff;
+    const ur = await lokiPush(badUtf8, 'application/json', {}, '?stream=loki-big');
+    assert.equal(ur.status, 400);
+    assert.match(
+      ur.text,
+      /1 of 2 entries rejected .*event 1 \(in request order\) holds bytes that are not valid UTF-8/,
+    );
     const bomb = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]); // declares 4 GiB
     assert.equal((await lokiPush(bomb, 'application/x-protobuf')).status, 413);
     assert.equal((await lokiPush(Buffer.alloc(MAX_BODY + 1, 0x20), 'application/json')).status, 413);
     await waitIndexed(server.url);
-    assert.equal((await search(server.url, 'stream:loki-big')).body.total, 1);
+    assert.deepEqual(
+      (await search(server.url, 'stream:loki-big', { order: 'asc' })).body.events.map((e) => e.message),
+      ['short', 'ok line'],
+    );
   });
 });
 
@@ -589,6 +610,21 @@ describe('OTLP logs', () => {
     // An empty protobuf body is an empty request: nothing to store, 200.
     assert.equal((await post(Buffer.alloc(0), 'application/x-protobuf')).status, 200);
 
+    const utf = Buffer.from(
+      JSON.stringify({
+        resourceLogs: [
+          {
+            scopeLogs: [
+              { logRecords: [{ body: { stringValue: 'utf ok' } }, { body: { stringValue: 'utf ~ bad' } }] },
+            ],
+          },
+        ],
+      }),
+    );
+    utf[utf.indexOf('~')] = 0xfe;
+    const utfAnswer = await post(utf, 'application/json');
+    assert.equal(utfAnswer.status, 200);
+    assert.match(JSON.parse(utfAnswer.body.toString()).partialSuccess.errorMessage, /not valid UTF-8/);
     const mixed = await post(
       JSON.stringify({
         resourceLogs: [
@@ -614,7 +650,7 @@ describe('OTLP logs', () => {
     assert.match(answer.partialSuccess.errorMessage, /logRecords\[1\]\.timeUnixNano/);
     await waitIndexed(server.url);
     const found = await search(server.url, 'stream:otlp-bad', { order: 'asc' });
-    assert.deepEqual(found.body.events.map((e) => e.message).sort(), ['kept 1', 'kept 2', 'x']);
+    assert.deepEqual(found.body.events.map((e) => e.message).sort(), ['kept 1', 'kept 2', 'utf ok', 'x']);
     assert.ok((await metric('logwarden_events_rejected_total', 'source="otlp",reason="malformed"')) >= 2);
     assert.ok((await metric('logwarden_events_accepted_total', 'source="otlp"')) >= 9);
   });

@@ -137,7 +137,7 @@ test('malformed lines: per item, with the line number; an action without a sourc
 });
 
 test('filter_path: top-level names and items.*.field; empty items are left out', () => {
-  const answer = {
+  const answer: Parameters<typeof filterBulkAnswer>[0] = {
     took: 3,
     errors: true,
     items: [

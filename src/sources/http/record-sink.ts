@@ -137,3 +137,59 @@ export class Rejections {
     return `${this.count} of ${total} entries rejected (the others were stored): ${this.errors.join('; ')}${more}`;
   }
 }
+
+/**
+ * Where decoders of JSON-shaped protocols (Loki push, OTLP) put what they decoded: `record`
+ * serialises one event as a JSON record for the batch, rejecting it when it is over
+ * `maxLineBytes` or, for a body that was not valid UTF-8 (`suspectUtf8`; JSON.parse replaced the
+ * bad bytes by U+FFFD), when it carries a replacement character, so only the affected events are
+ * rejected; `reject` counts a decoder's own rejection.
+ */
+export class JsonRecordSink {
+  private readonly batch: RecordBatch;
+  private readonly rejections: Rejections;
+  private readonly key: Buffer;
+  private readonly maxLineBytes: number;
+  private readonly suspectUtf8: boolean;
+  private seen = 0;
+
+  constructor(
+    batch: RecordBatch,
+    rejections: Rejections,
+    key: Buffer,
+    maxLineBytes: number,
+    suspectUtf8: boolean,
+  ) {
+    this.batch = batch;
+    this.rejections = rejections;
+    this.key = key;
+    this.maxLineBytes = maxLineBytes;
+    this.suspectUtf8 = suspectUtf8;
+  }
+
+  record(fields: Record<string, unknown>): void {
+    const n = this.seen++;
+    const text = JSON.stringify(fields);
+    if (this.suspectUtf8 && text.includes('\uFFFD')) {
+      this.rejections.add(
+        'invalid_utf8',
+        `event ${n} (in request order) holds bytes that are not valid UTF-8`,
+      );
+      return;
+    }
+    const v = Buffer.from(text);
+    if (v.length > this.maxLineBytes) {
+      this.rejections.add(
+        'too_large',
+        `event ${n} is ${v.length} bytes, over the limit of ${this.maxLineBytes}`,
+      );
+      return;
+    }
+    this.batch.add(this.key, v);
+  }
+
+  reject(reason: string, error: string): void {
+    this.seen++;
+    this.rejections.add(reason, error);
+  }
+}

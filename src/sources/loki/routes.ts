@@ -9,13 +9,14 @@
  * 415 for another content type; 429 with Retry-After when the queue is full (nothing of the
  * request was stored: it is appended in one atomic produce); 503 while shutting down.
  */
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { envelopeKey, isValidStreamName } from '../../core/envelope.ts';
 import { LwError } from '../../core/errors.ts';
 import { SnappyError, SnappyTooLargeError, snappyDecompress } from '../codec/snappy.ts';
 import { readDecodedBody } from '../http/content-encoding.ts';
-import { RecordBatch, type RecordSinkDeps, Rejections } from '../http/record-sink.ts';
+import { JsonRecordSink, RecordBatch, type RecordSinkDeps, Rejections } from '../http/record-sink.ts';
 import type { SourceStats } from '../net/source-stats.ts';
 import { decodeJsonPush, decodeProtobufPush } from './push.ts';
 
@@ -60,12 +61,8 @@ async function push(req: FastifyRequest, reply: FastifyReply, deps: LokiDeps): P
   const batch = new RecordBatch(deps, deps.counters);
   const rejections = new Rejections(deps.counters);
   const key = envelopeKey(stream, 'json');
-  const sink = {
-    record: (fields: Record<string, unknown>) => {
-      batch.add(key, Buffer.from(JSON.stringify(fields)));
-    },
-    reject: (reason: string, error: string) => rejections.add(reason, error),
-  };
+  // Protobuf strings are checked by the reader; a JSON body's bad bytes are found per event.
+  const sink = new JsonRecordSink(batch, rejections, key, deps.maxLineBytes, !proto && !isUtf8(body));
   try {
     if (proto) decodeProtobufPush(body, deps.maxLineBytes, sink);
     else decodeJsonPush(body, deps.maxLineBytes, sink);

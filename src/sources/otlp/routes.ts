@@ -10,12 +10,13 @@
  * 415; 429 / 503 with Retry-After when the queue is full or the server is stopping (retryable:
  * nothing of the request was stored, it is appended in one atomic produce).
  */
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { envelopeKey, isValidStreamName } from '../../core/envelope.ts';
 import { LwError } from '../../core/errors.ts';
 import { readDecodedBody } from '../http/content-encoding.ts';
-import { RecordBatch, type RecordSinkDeps, Rejections } from '../http/record-sink.ts';
+import { JsonRecordSink, RecordBatch, type RecordSinkDeps, Rejections } from '../http/record-sink.ts';
 import type { SourceStats } from '../net/source-stats.ts';
 import { decodeJsonLogs, decodeProtobufLogs } from './logs.ts';
 
@@ -102,18 +103,8 @@ async function exportLogs(
   const batch = new RecordBatch(deps, deps.counters);
   const rejections = new Rejections(deps.counters);
   const key = envelopeKey(stream, 'json');
-  const sink = {
-    record: (fields: Record<string, unknown>) => {
-      const v = Buffer.from(JSON.stringify(fields));
-      if (v.length > deps.maxLineBytes)
-        rejections.add(
-          'too_large',
-          `a log record is ${v.length} bytes, over the limit of ${deps.maxLineBytes}`,
-        );
-      else batch.add(key, v);
-    },
-    reject: (reason: string, error: string) => rejections.add(reason, error),
-  };
+  // Protobuf strings are checked by the reader; a JSON body's bad bytes are found per event.
+  const sink = new JsonRecordSink(batch, rejections, key, deps.maxLineBytes, !proto && !isUtf8(body));
   try {
     if (proto) decodeProtobufLogs(body, sink);
     else decodeJsonLogs(body, sink);
