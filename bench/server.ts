@@ -4,7 +4,11 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-export async function startServer(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
+/** `args` are extra `start` flags (e.g. `--config FILE`); `started` is the start-up log record. */
+export async function startServer(
+  dataDir: string,
+  args: string[] = [],
+): Promise<{ url: string; proc: ChildProcess; started: Record<string, unknown> }> {
   const proc = spawn(
     process.execPath,
     [
@@ -20,6 +24,7 @@ export async function startServer(dataDir: string): Promise<{ url: string; proc:
       'off',
       '--log-format',
       'json',
+      ...args,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -31,7 +36,7 @@ export async function startServer(dataDir: string): Promise<{ url: string; proc:
         if (!line.startsWith('{')) continue;
         try {
           const rec = JSON.parse(line);
-          if (rec.msg === 'logwarden started') resolve({ url: rec.http, proc });
+          if (rec.msg === 'logwarden started') resolve({ url: rec.http, proc, started: rec });
           if (rec.level >= 50) process.stderr.write(`[server] ${line}\n`);
         } catch {
           // partial line

@@ -83,7 +83,12 @@ export async function startUdpListener<T extends string>(opts: UdpListenerOption
     else idle?.();
   };
 
-  const socket = dgram.createSocket(net.isIPv6(opts.listen.host) ? 'udp6' : 'udp4');
+  // A larger kernel buffer absorbs bursts while the main thread is busy (capped by the kernel's
+  // net.core.rmem_max; raising that is the operator's choice).
+  const socket = dgram.createSocket({
+    type: net.isIPv6(opts.listen.host) ? 'udp6' : 'udp4',
+    recvBufferSize: 8 * 1024 * 1024,
+  });
   socket.on('message', (msg, rinfo) => {
     const remote = formatRemote(rinfo.address, rinfo.port);
     const texts = decode(msg, remote);
