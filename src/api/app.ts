@@ -46,7 +46,7 @@ export function checkBindSafety(config: Config): void {
     ['http.listen', config.http.listen],
     ['syslog.udp', config.syslog.udp],
     ['syslog.tcp', config.syslog.tcp],
-    ['syslog.tls.listen', config.syslog.tls?.listen ?? null],
+    ['syslog.tls.listen', config.syslog.tls.listen],
     ['gelf.udp', config.gelf.udp],
     ['gelf.tcp', config.gelf.tcp],
     ...config.lines.map((l, i): [string, string] => [`lines[${i}].listen`, l.listen]),

@@ -102,7 +102,10 @@ export async function startNetworkSources(opts: NetworkSourcesOptions): Promise<
     const syslog = await startSyslogServers({
       udp: addr(sc.udp),
       tcp: addr(sc.tcp),
-      tls: sc.tls ? { ...sc.tls, listen: splitHostPort(sc.tls.listen) } : undefined,
+      tls:
+        sc.tls.listen !== null && sc.tls.cert !== null && sc.tls.key !== null
+          ? { ...sc.tls, cert: sc.tls.cert, key: sc.tls.key, listen: splitHostPort(sc.tls.listen) }
+          : undefined,
       maxLineBytes: config.http.maxLineBytes,
       logger,
       stats: { udp: stats.syslog_udp!, tcp: stats.syslog_tcp!, tls: stats.syslog_tls! },

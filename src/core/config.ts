@@ -52,9 +52,20 @@ export const configSchema = z
         stream: z.string().default('syslog').describe('Stream that syslog events are stored in.'),
         tls: z
           .strictObject({
-            listen: hostPort.describe('Syslog over TLS (RFC 5425) listen address; 6514 is the usual port.'),
-            cert: z.string().describe('PEM certificate (chain) file of the server; re-read when it changes.'),
-            key: z.string().describe('PEM private key file of the server; re-read when it changes.'),
+            listen: hostPort
+              .nullable()
+              .default(null)
+              .describe('Syslog over TLS (RFC 5425) listen address, usually port 6514; null disables it.'),
+            cert: z
+              .string()
+              .nullable()
+              .default(null)
+              .describe('PEM certificate (chain) file of the server; re-read when it changes.'),
+            key: z
+              .string()
+              .nullable()
+              .default(null)
+              .describe('PEM private key file of the server; re-read when it changes.'),
             ca: z
               .string()
               .nullable()
@@ -65,10 +76,13 @@ export const configSchema = z
               .default(false)
               .describe('Refuse clients without a certificate signed by `ca` (mutual TLS).'),
           })
+          .refine(
+            (t) => t.listen === null || (t.cert !== null && t.key !== null),
+            'listen needs cert and key',
+          )
           .refine((t) => !t.requireClientCert || t.ca !== null, 'requireClientCert needs ca')
-          .nullable()
-          .default(null)
-          .describe('Syslog over TLS receiver (octet-counted frames over TLS); null disables it.'),
+          .prefault({})
+          .describe('Syslog over TLS receiver (octet-counted frames over TLS).'),
       })
       .prefault({})
       .describe('Syslog receivers.'),
@@ -315,32 +329,45 @@ export const configSchema = z
               .string()
               .nullable()
               .default(null)
-              .describe('Regular expression of further topics to audit (matched against the topic list at start).'),
+              .describe(
+                'Regular expression of further topics to audit (matched against the topic list at start).',
+              ),
             groups: z
               .array(z.string())
               .default([])
-              .describe("Users' consumer groups whose committed offsets are sampled; empty: every group but the audit's."),
+              .describe(
+                "Users' consumer groups whose committed offsets are sampled; empty: every group but the audit's.",
+              ),
             sampleIntervalMs: z
               .number()
               .int()
               .min(100)
               .default(5000)
-              .describe('How often committed offsets and lag of the groups are sampled (and stored as events).'),
+              .describe(
+                'How often committed offsets and lag of the groups are sampled (and stored as events).',
+              ),
             duplicateWindowMs: z
               .number()
               .int()
               .min(0)
               .default(3_600_000)
-              .describe('Messages with the same topic, key and value hash within this window are flagged as duplicates.'),
+              .describe(
+                'Messages with the same topic, key and value hash within this window are flagged as duplicates.',
+              ),
             decodeValue: z
               .enum(['none', 'json', 'text', 'base64'])
               .default('none')
-              .describe('Store the message value too: parsed JSON, UTF-8 text, or base64; none stores only its hash.'),
+              .describe(
+                'Store the message value too: parsed JSON, UTF-8 text, or base64; none stores only its hash.',
+              ),
             maskFields: z
               .array(z.string())
               .default([])
               .describe('JSON keys (at any depth) of decoded values whose values are replaced by "***".'),
-            stream: z.string().default('kafka-audit').describe('Stream that audit records and lag samples go to.'),
+            stream: z
+              .string()
+              .default('kafka-audit')
+              .describe('Stream that audit records and lag samples go to.'),
           })
           .nullable()
           .default(null)
