@@ -6,7 +6,7 @@
  *     -> lines -> multi-line events (MultilineJoiner, with a flush timeout)
  *     -> batches per stream (encode.ts), sealed at maxEvents / maxBytes / maxWaitMs
  *     -> disk buffer (Spool: durable, bounded; reading pauses while it is full)
- *     -> Shipper (one batch at a time, retries, exactly-once for NDJSON)
+ *     -> Shipper (up to batch.inflight requests at once, retries, exactly-once for NDJSON)
  *     -> checkpoint (durable, only after the server acknowledged).
  *
  * Restart: reading resumes after the last spooled batch of each file (else the checkpoint); a
@@ -21,7 +21,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { LwError } from '../core/errors.ts';
 import { lockDir } from '../queue/disk/dir-lock.ts';
-import type { AgentConfig, FileGroup, MultilineConfig } from './config.ts';
+import { type AgentConfig, type FileGroup, MAX_INFLIGHT, type MultilineConfig } from './config.ts';
 import { encodeNdjson, type FileLabels, fileSuffix } from './encode.ts';
 import { type FileEvent, MultilineJoiner } from './multiline.ts';
 import { CheckpointFile, type FilePosition, mergePositions } from './positions.ts';
@@ -83,7 +83,10 @@ export class Agent {
   /** Keys of the files the globs matched at the last scan. */
   private matchedKeys = new Set<string>();
   private nextSeq = 1;
-  private firstSpooledSeq = 0;
+  /** Sequence number of the last batch the durable checkpoint covers. */
+  private durableSeq = 0;
+  /** Batches left by the last run up to this one may have reached the server unacknowledged. */
+  private inDoubtUpTo = 0;
   private running = false;
   private paused = false;
   private wakePoll: (() => void) | null = null;
@@ -135,7 +138,9 @@ export class Agent {
     await this.spool.load(cp.ackedSeq);
     for (const b of this.spool.all) mergePositions(this.resume, b.header.positions);
     this.nextSeq = Math.max(cp.ackedSeq, this.spool.lastSeq) + 1;
-    this.firstSpooledSeq = this.spool.oldest?.header.seq ?? 0;
+    this.durableSeq = cp.ackedSeq;
+    // The last run sent at most MAX_INFLIGHT batches beyond its durable checkpoint.
+    this.inDoubtUpTo = Math.min(cp.ackedSeq + MAX_INFLIGHT, this.spool.lastSeq);
     this.running = true;
     await this.scan(true);
     await this.findRotatedWhileDown();
@@ -471,24 +476,61 @@ export class Agent {
 
   // --- shipping --------------------------------------------------------------------------
 
+  /**
+   * Sends the spooled batches, up to `batch.inflight` at once, but never one whose sequence
+   * number is beyond the durable checkpoint + inflight: so after a crash, only the batches up to
+   * there can have reached the server unacknowledged, and only they are looked up (in doubt).
+   * Acknowledgements may come out of order; the checkpoint advances over the contiguous ones.
+   */
   private async shipLoop(): Promise<void> {
-    while (this.running) {
-      const b = this.spool.oldest;
-      if (!b) {
-        await new Promise<void>((r) => (this.wakeShip = r));
-        this.wakeShip = null;
-        continue;
+    const window = this.cfg.batch.inflight;
+    const inflight = new Map<number, Promise<void>>();
+    const done = new Set<number>();
+    let stopped = false;
+    while (this.running && !stopped) {
+      for (const b of this.spool.all) {
+        const seq = b.header.seq;
+        if (inflight.size >= window || seq > this.durableSeq + window) break;
+        if (inflight.has(seq) || done.has(seq)) continue;
+        const p = (async () => {
+          try {
+            const ok = await this.shipper.send(b, await this.spool.body(b), seq <= this.inDoubtUpTo);
+            if (ok) done.add(seq);
+            else stopped = true;
+          } catch (err) {
+            this.log.error({ batch: seq, error: (err as Error).message }, 'cannot send a buffered batch');
+            await sleep(1000);
+          } finally {
+            inflight.delete(seq);
+          }
+        })();
+        inflight.set(seq, p);
       }
-      // Batches go one at a time, so only the first one left by the last run can have reached
-      // the server without its acknowledgement being recorded.
-      const inDoubt = b.header.seq === this.firstSpooledSeq;
-      const ok = await this.shipper.send(b, await this.spool.body(b), inDoubt);
-      if (!ok) break;
-      mergePositions(this.acked, b.header.positions);
-      await this.checkpoint.write({ ackedSeq: b.header.seq, files: this.liveAcked() });
-      await this.spool.shift();
-      if (this.paused) this.wakePoll?.();
+      const wake = new Promise<void>((r) => (this.wakeShip = r));
+      await Promise.race([wake, ...inflight.values()]);
+      this.wakeShip = null;
+      await this.checkpointAcknowledged(done);
     }
+    await Promise.allSettled(inflight.values());
+  }
+
+  /** Moves the checkpoint over the oldest batches the server acknowledged, and drops them. */
+  private async checkpointAcknowledged(done: Set<number>): Promise<void> {
+    const acked = [];
+    for (const b of this.spool.all) {
+      if (!done.has(b.header.seq)) break;
+      acked.push(b);
+    }
+    if (acked.length === 0) return;
+    for (const b of acked) mergePositions(this.acked, b.header.positions);
+    const seq = acked[acked.length - 1].header.seq;
+    await this.checkpoint.write({ ackedSeq: seq, files: this.liveAcked() });
+    this.durableSeq = seq;
+    for (const b of acked) {
+      done.delete(b.header.seq);
+      await this.spool.shift();
+    }
+    if (this.paused) this.wakePoll?.();
   }
 
   /** Acknowledged positions worth keeping: files being read, or that the globs match. */

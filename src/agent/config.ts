@@ -52,6 +52,9 @@ const multilineSchema = z
   })
   .describe('Multi-line events (stack traces, tracebacks).');
 
+/** Most requests in flight (the restart logic relies on this bound). */
+export const MAX_INFLIGHT = 64;
+
 const fieldValue = z.union([z.string(), z.number(), z.boolean()]);
 
 const fileSchema = z
@@ -118,6 +121,13 @@ export const agentConfigSchema = z
           .min(0)
           .default(200)
           .describe('A batch is sent at the latest this long after its first event.'),
+        inflight: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_INFLIGHT)
+          .default(4)
+          .describe('Requests in flight at once (batches may then be stored out of order).'),
       })
       .prefault({})
       .describe('Batches sent to the server.'),

@@ -90,7 +90,7 @@ export class Shipper {
   private readonly http: HttpClient;
   private readonly log: ShipLogger;
   private stopped = false;
-  private wakeSleep: (() => void) | null = null;
+  private readonly wakers = new Set<() => void>();
 
   constructor(o: ShipOptions, http: HttpClient, log: ShipLogger) {
     this.o = o;
@@ -101,12 +101,13 @@ export class Shipper {
   /** Makes `send` give up at its next wait (the agent is stopping). */
   stop(): void {
     this.stopped = true;
-    this.wakeSleep?.();
+    for (const w of this.wakers) w();
   }
 
   private async wait(ms: number): Promise<void> {
-    await Promise.race([sleep(ms), new Promise<void>((r) => (this.wakeSleep = r))]);
-    this.wakeSleep = null;
+    let wake = () => {};
+    await Promise.race([sleep(ms), new Promise<void>((r) => this.wakers.add((wake = r)))]);
+    this.wakers.delete(wake);
   }
 
   private fail(text: string): void {
