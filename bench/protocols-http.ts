@@ -11,8 +11,9 @@
  * Figures: events/s to searchable, MB/s on the wire (the bodies as sent) and MB/s of the same
  * events as NDJSON (comparable across protocols). Rounds run every protocol once, in turn, so
  * that load from elsewhere on the machine hits them alike; the best round of each protocol is
- * reported, with its ratio to NDJSON. Absolute figures on a shared machine are noisy: read the
- * ratios.
+ * reported, with its ratio to NDJSON, and the server's CPU seconds per million events (least of
+ * the rounds; steadier than wall time when other work shares the machine). Absolute figures on
+ * a shared machine are noisy: read the ratios.
  *
  * What each protocol sends: NDJSON and `_bulk` carry the JSON lines as they are (`_bulk` adds an
  * action line per event); Loki carries each JSON line as the entry's line, under the labels
@@ -234,6 +235,15 @@ async function send(url: string, r: Request): Promise<void> {
 interface RunResult {
   ackS: number;
   searchableS: number;
+  /** CPU seconds the server process (all its threads) used from the first request to searchable. */
+  cpuS: number;
+}
+
+/** CPU seconds (user + system) used so far by a process and all its threads (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
 }
 
 async function runOnce(requests: Request[]): Promise<RunResult> {
@@ -241,6 +251,7 @@ async function runOnce(requests: Request[]): Promise<RunResult> {
   const { url, proc } = await startServer(dir);
   try {
     let next = 0;
+    const cpu0 = cpuSeconds(proc.pid as number);
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
@@ -250,9 +261,10 @@ async function runOnce(requests: Request[]): Promise<RunResult> {
     const tAck = performance.now();
     while ((await lag(url)) > 0) await new Promise((w) => setTimeout(w, 50));
     const tSearchable = performance.now();
+    const cpuS = cpuSeconds(proc.pid as number) - cpu0;
     const n = await stored(url);
     if (n !== N) throw new Error(`stored ${n} events, sent ${N}`);
-    return { ackS: (tAck - t0) / 1000, searchableS: (tSearchable - t0) / 1000 };
+    return { ackS: (tAck - t0) / 1000, searchableS: (tSearchable - t0) / 1000, cpuS };
   } finally {
     proc.kill('SIGTERM');
     await new Promise((r) => proc.once('exit', r));
@@ -284,26 +296,30 @@ async function main(): Promise<void> {
     for (const p of encoded) {
       const r = await runOnce(p.requests);
       log(
-        `round ${k + 1}: ${p.name}: acknowledged ${fmt(r.ackS, 2)} s, searchable ${fmt(r.searchableS, 2)} s`,
+        `round ${k + 1}: ${p.name}: acknowledged ${fmt(r.ackS, 2)} s, searchable ${fmt(r.searchableS, 2)} s, server CPU ${fmt(r.cpuS, 2)} s`,
       );
       p.results.push(r);
     }
   }
   const best = (p: (typeof encoded)[number]) =>
     p.results.reduce((a, b) => (b.searchableS < a.searchableS ? b : a));
+  // CPU per event is steadier than wall time on a shared machine: the least CPU of the rounds.
+  const leastCpu = (p: (typeof encoded)[number]) => Math.min(...p.results.map((r) => r.cpuS));
   const baseline = N / best(encoded[0]).searchableS;
+  const baseCpu = leastCpu(encoded[0]);
   const rows = encoded.map((p) => {
     const b = best(p);
     const wire = p.requests.reduce((n, r) => n + r.body.length, 0);
     const evs = N / b.searchableS;
-    return `| ${p.name} | ${fmt(evs, 0)} | ${fmt(N / b.ackS, 0)} | ${fmt(wire / 1e6 / b.searchableS)} | ${fmt(ndjsonBytes / 1e6 / b.searchableS)} | ${fmt(wire / N, 0)} | ${fmt(evs / baseline, 2)}x |`;
+    const cpu = leastCpu(p);
+    return `| ${p.name} | ${fmt(evs, 0)} | ${fmt(N / b.ackS, 0)} | ${fmt(wire / 1e6 / b.searchableS)} | ${fmt(ndjsonBytes / 1e6 / b.searchableS)} | ${fmt(wire / N, 0)} | ${fmt(evs / baseline, 2)}x | ${fmt((cpu / N) * 1e6, 1)} | ${fmt(cpu / baseCpu, 2)}x |`;
   });
   process.stdout.write(
     [
       `${fmt(N, 0)} events (seed ${SEED}), batches of ${BATCH} events, ${CONCURRENCY} clients, best of ${RUNS} interleaved rounds, Node ${process.version}, ${os.availableParallelism()} cores.`,
       '',
-      '| protocol | events/s to searchable | events/s acknowledged | wire MB/s | NDJSON-equivalent MB/s | wire bytes/event | vs NDJSON |',
-      '|---|---|---|---|---|---|---|',
+      '| protocol | events/s to searchable | events/s acknowledged | wire MB/s | NDJSON-equivalent MB/s | wire bytes/event | throughput vs NDJSON | server CPU s per 1M events | CPU vs NDJSON |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
     ].join('\n'),
