@@ -112,9 +112,17 @@ async function receivedSyslog(): Promise<number> {
   const res = await fetch(`${srv.url}/metrics`);
   assert.equal(res.status, 200);
   const text = await res.text();
-  const m = /^logwarden_events_received_total\{source="syslog"\} (\d+(?:\.\d+)?)$/m.exec(text);
-  assert.ok(m, `/metrics has logwarden_events_received_total{source="syslog"}:\n${text}`);
-  return Number(m[1]);
+  // One series per transport: syslog_udp, syslog_tcp, syslog_tls.
+  const ms = [
+    ...text.matchAll(
+      /^logwarden_events_received_total\{source="syslog_(?:udp|tcp|tls)"\} (\d+(?:\.\d+)?)$/gm,
+    ),
+  ];
+  assert.ok(
+    ms.length >= 2,
+    `/metrics has logwarden_events_received_total{source="syslog_udp|tcp"}:\n${text}`,
+  );
+  return ms.reduce((a, m) => a + Number(m[1]), 0);
 }
 
 const REMOTE = /^127\.0\.0\.1:\d+$/;
