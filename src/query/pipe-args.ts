@@ -118,6 +118,7 @@ export class PipeArgs {
 
   /** A positive integer up to `max`. */
   integer(what: string, max: number): number {
+    this.ws();
     const at = this.pos;
     const n = this.tryNumber();
     if (n === null || !Number.isInteger(n) || n < 1 || n > max) {

@@ -33,6 +33,7 @@ const PCT_RE = /^p(\d{1,2}(?:\.\d+)?)$/;
 
 /** Reads one aggregate call with its optional alias. */
 export function parseAgg(a: PipeArgs): Agg {
+  a.ws();
   const at = a.pos;
   const fnName = a.tryName(false);
   if (fnName === null) a.error('expected an aggregate function', AGG_NAMES);
@@ -78,6 +79,7 @@ export function parseAggList(a: PipeArgs): Agg[] {
 function parseByItem(a: PipeArgs): ByItem {
   const field = a.name();
   if (field === '_time' && a.eat(':')) {
+    a.ws();
     const at = a.pos;
     const text = a.tryDurationText();
     const us = text === null ? null : parseDuration(text);

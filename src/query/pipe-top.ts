@@ -15,7 +15,9 @@ export function parseTop(spec: PipeSpec): TopPipe {
   if (/^\d/.test(a.peek())) n = a.integer('a count', MAX_TOP);
   if (a.atEnd()) a.error('expected the field(s) to rank, e.g. top 10 host', 'a field name');
   const fields = a.nameList();
-  if (a.keyword('by')) a.error('"by" is not needed: list every field after the count', 'end of the pipe');
+  a.ws();
+  const by = a.pos;
+  if (a.keyword('by')) a.error('"by" is not needed: list every field after the count', 'end of the pipe', by);
   a.end('"," or the end of the pipe');
   return { type: spec.name === 'rare' ? 'rare' : 'top', n, fields };
 }
