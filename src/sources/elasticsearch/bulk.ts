@@ -43,6 +43,7 @@ interface Item {
   /** The earlier item of this request with the same `_id`, whose outcome this one mirrors. */
   sameAs: number;
   key: string | null;
+  /** HTTP status once settled without appending; -1: its `_id` was stored before (a duplicate). */
   status: number;
   error: { type: string; reason: string } | null;
   result: string;
