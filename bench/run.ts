@@ -3,7 +3,8 @@
  * a real `logwarden start`, ingests over HTTP until everything is durable and searchable, then
  * times the searches of the brief side by side with the floor of a scan (`grep -c` on the same
  * NDJSON), and writes the figures into docs/benchmarks.md (between the BENCH markers).
- * Then bench/protocols-http.ts compares the ingest protocols with NDJSON (up to 300k events).
+ * Then bench/protocols-http.ts compares the ingest protocols with NDJSON (up to 300k events),
+ * and bench/agent.ts measures the file agent (up to 1M lines).
  *
  *   node bench/run.ts [--events 10000000] [--seed 42] [--concurrency 4] [--runs 5] [--no-write] [--no-protocols]
  *
@@ -323,6 +324,12 @@ async function main() {
       {
         stdio: 'inherit',
       },
+    );
+    // The file agent: lines per CPU-second, and tail-to-searchable latency at 50k lines/s.
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'bench', 'agent.ts'), '--lines', String(Math.min(N, 1_000_000)), '--seed', String(SEED)],
+      { stdio: 'inherit' },
     );
   }
 }
