@@ -328,7 +328,13 @@ async function main() {
     // The file agent: lines per CPU-second, and tail-to-searchable latency at 50k lines/s.
     execFileSync(
       process.execPath,
-      [path.join(ROOT, 'bench', 'agent.ts'), '--lines', String(Math.min(N, 1_000_000)), '--seed', String(SEED)],
+      [
+        path.join(ROOT, 'bench', 'agent.ts'),
+        '--lines',
+        String(Math.min(N, 1_000_000)),
+        '--seed',
+        String(SEED),
+      ],
       { stdio: 'inherit' },
     );
   }
