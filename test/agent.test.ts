@@ -333,7 +333,7 @@ describe('agent crash and server restarts', () => {
     }
   });
 
-  test('server stopped and restarted while the app writes: nothing lost; status shows the lag', async () => {
+  test('server stopped and restarted while the app writes: nothing lost; status shows the lag; a full buffer pauses reading', async () => {
     let server = await startServer();
     const port = new URL(server.url).port;
     const dir = tmpDir('lw-agent-server-down-');
@@ -341,7 +341,8 @@ describe('agent crash and server restarts', () => {
     const agentDir = path.join(dir, 'agent');
     const agent = await startAgent(
       agentDir,
-      agentYaml(server.url, agentDir, 'down', `  - paths: ['${app}']`),
+      // A small disk buffer, so that it fills while the server is down.
+      agentYaml(server.url, agentDir, 'down', `  - paths: ['${app}']`, 'buffer: { maxBytes: 4096 }'),
     );
     try {
       const N = 3000;
@@ -358,14 +359,16 @@ describe('agent crash and server restarts', () => {
       await sleep(1500);
       const st = await runCli(['agent', 'status', '--data-dir', agentDir]);
       assert.equal(st.code, 1, st.stdout + st.stderr);
-      assert.match(st.stdout, /retrying/);
+      assert.match(st.stdout, /running \(pid \d+\), paused/);
       assert.match(st.stdout, /cannot reach/);
       const js = JSON.parse((await runCli(['agent', 'status', '--data-dir', agentDir, '--json'])).stdout);
       assert.equal(js.live, true);
       assert.equal(js.files[0].path, app);
       assert.equal(js.files[0].size, fs.statSync(app).size);
       assert.ok(js.files[0].behind > 0, JSON.stringify(js.files[0]));
-      assert.ok(js.buffer.batches > 0);
+      // Reading stopped at the bound (the last batch may cross it), rather than dropping lines.
+      assert.ok(js.buffer.bytes >= 4096 && js.buffer.bytes < 16_384, JSON.stringify(js.buffer));
+      assert.ok(js.files[0].read < js.files[0].size, JSON.stringify(js.files[0]));
       server = await startServer({ dataDir: server.dataDir, args: ['--http', `127.0.0.1:${port}`] });
       await write(N);
       await waitStored(server.url, 'down', N, 90_000, agent);

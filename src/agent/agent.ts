@@ -587,13 +587,19 @@ export class Agent {
       buffer: { batches: this.spool.size, bytes: this.spool.bytes, maxBytes: this.cfg.buffer.maxBytes },
       files: [...this.tracked.values()].map((t) => {
         const shipped = this.acked.get(t.file.key)?.offset ?? t.startOffset;
+        let size = t.file.size;
+        try {
+          size = fs.fstatSync(t.file.fh.fd).size; // current, even while reading is paused
+        } catch {
+          // closed meanwhile: the last size seen
+        }
         return {
           path: t.file.path,
           rotated: t.file.rotated,
-          size: t.file.size,
+          size,
           read: t.file.offset,
           shipped,
-          behind: Math.max(0, t.file.size - shipped),
+          behind: Math.max(0, size - shipped),
           lastError: t.lastError,
         };
       }),
