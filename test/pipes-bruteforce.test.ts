@@ -169,6 +169,8 @@ function unifiedTypes(days: Set<number>): Map<string, FType> {
 
 let srv: Server;
 let events: Ev[] = [];
+/** What the compared queries answered: rejected (400 as expected), empty, or rows/events. */
+const tally = { rejected: 0, empty: 0, rows: 0 };
 
 interface Params {
   start: number;
@@ -255,10 +257,14 @@ async function check(q: string, p: Params, opts: { approx?: string[] } = {}): Pr
     want = expected(q, p, stepUs);
   } catch (err) {
     if (!(err instanceof RefPipeError)) throw err;
-    if (got.status === 400) return null;
+    if (got.status === 400) {
+      tally.rejected++;
+      return null;
+    }
     return `${head}\n  expected 400 (${err.message}), got ${got.status}: ${JSON.stringify(got.body).slice(0, 300)}`;
   }
   if (got.status !== 200) return `${head}\n  answered ${got.status}: ${JSON.stringify(got.body)}`;
+  tally[(want.kind === 'events' ? want.events : want.rows).length === 0 ? 'empty' : 'rows']++;
   const limit = p.limit ?? (want.kind === 'events' ? 100 : 10_000);
   const b = got.body;
   if (want.kind === 'events') {
@@ -626,11 +632,55 @@ describe('query pipes against a brute-force reference', () => {
     ]);
   });
 
+  test('pipes over pipes: stats of stats, top of a table, renames onto existing columns', async () => {
+    await expectAll([
+      ['* | stats count() as n by host, level | stats sum(n), max(n), avg(n), values(level) by host', ALL],
+      ['* | stats count() as n by host, level | top 3 level', ALL],
+      ['* | stats count() by host | stats count(), sum(count), p50(count)', ALL],
+      ['* | stats count() as n, values(level) as lv by host | sort by (lv) | fields host, lv', ALL],
+      ['* | stats count() as n by ok, region | sort by (ok desc, n)', ALL],
+      [
+        '* | stats count() as n by host | eval host = upper(host), r = n / 10 | where r:>100 | rename r as tenth',
+        ALL,
+      ],
+      ['* | stats count() as n by host | rename n as host', ALL],
+      ['* | stats count() as a, sum(dur) as b by host | rename a as b, b as a', ALL],
+      ['* | stats count() as n by host | dedup n', ALL],
+      ['* | stats count() as n by host | limit 3 | sort by (n)', ALL],
+      ['* | stats count() by host | eval _time = 1 | stats count() by _time:1h', ALL],
+      ['* | fields host, seq | eval y = dur + 1', ALL],
+      ['* | fields host, seq | timechart 1h count()', ALL],
+      ['* | rename _time as t | stats count() by _time:1h', EVEN_DAY],
+      ['* | rename host as server | stats count() by server | sort by (server desc)', ALL],
+      ['* | rename host as level | stats count() by level', ALL],
+      ['* | eval seq = seq * 2 | sort by (seq) | fields seq, host | limit 10', ALL],
+      ['* | timechart 1h count() by ok', EVEN_DAY],
+      ['* | timechart 1h count() by status limit 3', EVEN_DAY],
+      ['* | timechart 1h avg(dur) by host', EVEN_DAY],
+      ['* | timechart 6h first(_time), last(user), values(status)', TWO_DAYS],
+      [
+        '* | stats first(_time), last(_time), min(_time) by (_time:6h)',
+        { ...TWO_DAYS, tz: 'America/New_York' },
+      ],
+      ['* | where _time:[2026-10-24T10:00:00Z TO 2026-10-24T11:00:00Z] | stats count()', ALL],
+      ['* | stats count() by (_time:1h) | where _time:>=2026-10-24T10:00:00Z | limit 3', ALL],
+      ['* | where level:/^(warn|error)$/ AND user:* | stats count() by level', ALL],
+      ['* | stats values(user) as us by host | where us:alice', ALL],
+    ]);
+  });
+
   test(`random pipelines (seed ${SEED})`, async () => {
     const r = new Rng(SEED + 1);
     const cases: Array<[string, Params]> = [];
     for (let i = 0; i < RANDOM_QUERIES; i++) cases.push(randomCase(r));
+    const before = { ...tally };
     await expectAll(cases);
+    // The generator must mostly produce queries with answers to compare.
+    const rows = tally.rows - before.rows;
+    assert.ok(
+      rows >= 0.7 * cases.length,
+      `only ${rows} of ${cases.length} random queries had rows: ${JSON.stringify(tally)}`,
+    );
   });
 
   test('a malformed pipe answers 400 with its position', async () => {
@@ -732,22 +782,46 @@ function randomCase(r: Rng): [string, Params] {
   const kind = r.next();
   if (kind < 0.45) {
     const used = new Set<string>();
-    const aggs = Array.from({ length: r.int(1, 3) }, () => randomAgg(r, used));
+    // Aggregates named a0, a1, ... so that later pipes can use them; a0 is always a count.
+    const aggs = ['count()', ...Array.from({ length: r.int(0, 2) }, () => randomAgg(r, used))].map(
+      (a, i) => `${a} as a${i}`,
+    );
     const by: string[] = [];
     const nBy = r.int(0, 2);
     for (let i = 0; i < nBy; i++) {
       const f = r.chance(0.2) ? `_time:${r.pick(['5m', '1h', '6h', '1d'])}` : r.pick(GROUP_FIELDS);
       if (!by.some((b) => b.split(':')[0] === f.split(':')[0])) by.push(f);
     }
+    if (by.some((b) => b.startsWith('_time')) && r.chance(0.3))
+      p.tz = r.pick(['Europe/Berlin', 'America/New_York']);
     pipes.push(`stats ${aggs.join(', ')}${by.length ? ` by (${by.join(', ')})` : ''}`);
-    if (r.chance(0.4))
-      pipes.push(
-        `sort by (${r.pick(by.length ? [...by.map((b) => b.split(':')[0]!), 'count()'] : ['count()'])}${r.chance(0.5) ? ' desc' : ''})`.replace(
-          '(count()',
-          '(`count()`',
-        ),
-      );
-    if (r.chance(0.3)) pipes.push(`limit ${r.int(1, 20)}`);
+    const names = [...by.map((b) => b.split(':')[0]!), ...aggs.map((_, i) => `a${i}`)];
+    const post = r.int(0, 3);
+    for (let i = 0; i < post; i++) {
+      switch (r.int(0, 5)) {
+        case 0:
+          pipes.push(`sort by (${r.pick(names)}${r.chance(0.5) ? ' desc' : ''}, a0)`);
+          break;
+        case 1:
+          pipes.push(`where a0:>${r.int(0, 60)}`);
+          break;
+        case 2:
+          pipes.push(`limit ${r.int(1, 20)}`);
+          break;
+        case 3:
+          pipes.push(`eval a0 = a0 * 2 + 1`);
+          break;
+        case 4:
+          if (by.length > 0 && !by[0]!.startsWith('_time'))
+            pipes.push(`stats sum(a0), max(a0), count() by ${by[0]}`);
+          i = post;
+          break;
+        default:
+          pipes.push(`fields ${r.pick(names)}, a0`);
+          i = post;
+          break;
+      }
+    }
   } else if (kind < 0.6) {
     const fs = [r.pick(GROUP_FIELDS)];
     if (r.chance(0.3)) fs.push(r.pick(GROUP_FIELDS.filter((f) => f !== fs[0])));
