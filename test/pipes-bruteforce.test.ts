@@ -669,7 +669,7 @@ describe('query pipes against a brute-force reference', () => {
     ]);
   });
 
-  test(`random pipelines (seed ${SEED})`, async () => {
+  test(`random pipelines (seed ${SEED})`, async (t) => {
     const r = new Rng(SEED + 1);
     const cases: Array<[string, Params]> = [];
     for (let i = 0; i < RANDOM_QUERIES; i++) cases.push(randomCase(r));
@@ -681,6 +681,7 @@ describe('query pipes against a brute-force reference', () => {
       rows >= 0.7 * cases.length,
       `only ${rows} of ${cases.length} random queries had rows: ${JSON.stringify(tally)}`,
     );
+    t.diagnostic(`answers so far: ${JSON.stringify(tally)}`);
   });
 
   test('a malformed pipe answers 400 with its position', async () => {
