@@ -2,7 +2,7 @@
  * `logwarden agent`: tails files and globs and ships their events to a logwarden server.
  *
  * Pipeline, all in one event loop:
- *   files (TailedFile: rename and copytruncate rotation, fingerprints)
+ *   files (FileSet: globs, rename and copytruncate rotation; TailedFile: offsets, fingerprints)
  *     -> lines -> multi-line events (MultilineJoiner, with a flush timeout)
  *     -> batches per stream (encode.ts), sealed at maxEvents / maxBytes / maxWaitMs
  *     -> disk buffer (Spool: durable, bounded; reading pauses while it is full)
@@ -17,38 +17,22 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { LwError } from '../core/errors.ts';
 import { lockDir } from '../queue/disk/dir-lock.ts';
-import { type AgentConfig, type FileGroup, MAX_INFLIGHT, type MultilineConfig } from './config.ts';
-import { encodeNdjson, type FileLabels, fileSuffix } from './encode.ts';
-import { type FileEvent, MultilineJoiner } from './multiline.ts';
+import { type AgentConfig, MAX_INFLIGHT } from './config.ts';
+import { encodeNdjson } from './encode.ts';
+import { FileSet, type Tracked } from './file-set.ts';
+import type { FileEvent } from './multiline.ts';
 import { CheckpointFile, type FilePosition, mergePositions } from './positions.ts';
 import { compress, type HttpClient, Shipper } from './ship.ts';
 import { Spool } from './spool.ts';
 import { type AgentStatus, writeStatus } from './status.ts';
-import { FINGERPRINT_BYTES, fileKey, TailedFile } from './tail-file.ts';
 
 export interface AgentLogger {
-  debug(obj: Record<string, unknown>, msg: string): void;
   info(obj: Record<string, unknown>, msg: string): void;
   warn(obj: Record<string, unknown>, msg: string): void;
   error(obj: Record<string, unknown>, msg: string): void;
-}
-
-/** A file being read, with what its events need. */
-interface Tracked {
-  file: TailedFile;
-  stream: string;
-  labels: FileLabels;
-  multiline: MultilineConfig | null;
-  joiner: MultilineJoiner | null;
-  /** Offset just after the last event put in a batch. */
-  batched: number;
-  /** Offset the agent started this file at (shown as shipped until a batch is acknowledged). */
-  startOffset: number;
-  lastError: string | null;
 }
 
 interface OpenBatch {
@@ -59,8 +43,6 @@ interface OpenBatch {
   files: Set<Tracked>;
 }
 
-/** Bytes read from one file per poll before the others get their turn. */
-const READ_PER_TURN = 8 * 1024 * 1024;
 const STATUS_EVERY_MS = 1000;
 const PROGRESS_EVERY_MS = 30_000;
 
@@ -72,16 +54,10 @@ export class Agent {
   private readonly shipper: Shipper;
   private readonly spool: Spool;
   private readonly checkpoint: CheckpointFile;
-  /** Open files by path (the path they were opened by). */
-  private readonly tracked = new Map<string, Tracked>();
-  /** Positions to resume from (checkpoint, then spooled batches), by file key. */
-  private readonly resume = new Map<string, FilePosition>();
+  private readonly files: FileSet;
   /** Positions the server acknowledged, by file key. */
   private readonly acked = new Map<string, FilePosition>();
   private readonly batches = new Map<string, OpenBatch>();
-  private readonly watchers = new Map<string, fs.FSWatcher>();
-  /** Keys of the files the globs matched at the last scan. */
-  private matchedKeys = new Set<string>();
   private nextSeq = 1;
   /** Sequence number of the last batch the durable checkpoint covers. */
   private durableSeq = 0;
@@ -94,8 +70,6 @@ export class Agent {
   private loops: Promise<void>[] = [];
   private unlock: (() => Promise<void>) | null = null;
   private readonly startedAt = Date.now();
-  private lastScan = 0;
-  private scanWanted = false;
   private readEvents = 0;
 
   constructor(cfg: AgentConfig, http: HttpClient, log: AgentLogger) {
@@ -109,6 +83,11 @@ export class Agent {
     fs.mkdirSync(cfg.dataDir, { recursive: true });
     this.spool = new Spool(cfg.dataDir);
     this.checkpoint = new CheckpointFile(cfg.dataDir);
+    this.files = new FileSet(this.cfg, log, {
+      add: (t, ev) => this.add(t, ev),
+      full: () => this.bufferFull,
+      wake: () => this.wakePoll?.(),
+    });
     this.shipper = new Shipper(
       {
         server: cfg.server.replace(/\/+$/, ''),
@@ -134,22 +113,22 @@ export class Agent {
     }
     const cp = this.checkpoint.read();
     mergePositions(this.acked, cp.files);
-    mergePositions(this.resume, cp.files);
+    mergePositions(this.files.resume, cp.files);
     await this.spool.load(cp.ackedSeq);
-    for (const b of this.spool.all) mergePositions(this.resume, b.header.positions);
+    for (const b of this.spool.all) mergePositions(this.files.resume, b.header.positions);
     this.nextSeq = Math.max(cp.ackedSeq, this.spool.lastSeq) + 1;
     this.durableSeq = cp.ackedSeq;
     // The last run sent at most MAX_INFLIGHT batches beyond its durable checkpoint.
     this.inDoubtUpTo = Math.min(cp.ackedSeq + MAX_INFLIGHT, this.spool.lastSeq);
     this.running = true;
-    await this.scan(true);
-    await this.findRotatedWhileDown();
+    await this.files.scan(true);
+    await this.files.findRotatedWhileDown();
     this.log.info(
       {
         server: this.cfg.server,
         stream: this.cfg.stream,
         host: this.cfg.host,
-        files: this.tracked.size,
+        files: this.files.tracked.size,
         buffered: this.spool.size,
       },
       'agent started',
@@ -166,129 +145,10 @@ export class Agent {
     this.wakeShip?.();
     await Promise.allSettled(this.loops);
     for (const stream of [...this.batches.keys()]) await this.seal(stream);
-    for (const w of this.watchers.values()) w.close();
-    for (const t of this.tracked.values()) await t.file.close();
+    await this.files.close();
     await this.writeStatusFile('stopped');
     await this.unlock?.();
     this.log.info({ buffered: this.spool.size }, 'agent stopped');
-  }
-
-  // --- discovery -------------------------------------------------------------------------
-
-  private groupOf(p: string): FileGroup | null {
-    for (const g of this.cfg.files) {
-      if (g.exclude.some((x) => path.matchesGlob(p, x))) continue;
-      if (g.paths.some((x) => x === p || path.matchesGlob(p, x))) return g;
-    }
-    return null;
-  }
-
-  /** Matches the globs and opens the new files. */
-  private async scan(first = false): Promise<void> {
-    this.lastScan = Date.now();
-    this.scanWanted = false;
-    const seen = new Set<string>();
-    const keys = new Set<string>();
-    for (const g of this.cfg.files) {
-      for (const pattern of g.paths) {
-        let matches: string[];
-        try {
-          matches = fs.globSync(pattern);
-        } catch {
-          matches = [];
-        }
-        for (const m of matches) {
-          const p = path.resolve(m);
-          if (seen.has(p)) continue;
-          seen.add(p);
-          const st = fs.statSync(p, { throwIfNoEntry: false });
-          if (st) keys.add(fileKey(st.dev, st.ino));
-          const t = this.tracked.get(p);
-          if (t && !t.file.rotated) continue;
-          if (this.groupOf(p) !== g) continue;
-          await this.open(p, g, first);
-        }
-      }
-    }
-    this.matchedKeys = keys;
-  }
-
-  private async open(p: string, g: FileGroup, first: boolean, rotatedCopy = false): Promise<Tracked | null> {
-    const f = await TailedFile.open(p);
-    if (!f) return null;
-    for (const t of this.tracked.values()) {
-      // The same inode under another name (a rotated file matched by the glob too), or a copy
-      // of a file being read (copytruncate's copy): never read twice.
-      const copy = !rotatedCopy && f.fpLen === FINGERPRINT_BYTES && t.file.fp === f.fp;
-      if (t.file.key === f.key || copy) {
-        await f.close();
-        return null;
-      }
-    }
-    let offset = first && g.startAt === 'end' ? f.size : 0;
-    const pos = this.resume.get(f.key);
-    if (pos && pos.offset <= f.size && (await f.sameContent(pos))) offset = pos.offset;
-    f.offset = offset;
-    const stream = g.stream ?? this.cfg.stream;
-    const multiline = g.multiline === undefined ? this.cfg.multiline : g.multiline;
-    const t: Tracked = {
-      file: f,
-      stream,
-      labels: { stream, suffix: fileSuffix(this.cfg.host, p, { ...this.cfg.fields, ...g.fields }) },
-      multiline,
-      joiner: multiline ? new MultilineJoiner(multiline) : null,
-      batched: offset,
-      startOffset: offset,
-      lastError: null,
-    };
-    const old = this.tracked.get(p);
-    // A rotated file keeps being read under a name of its own until it is closed.
-    if (old) this.tracked.set(`${p}\0${old.file.key}`, old);
-    this.tracked.set(rotatedCopy ? `${p}\0${f.key}` : p, t);
-    if (rotatedCopy) f.rotated = true;
-    this.watch(path.dirname(p));
-    this.log.info(
-      { path: p, offset, size: f.size },
-      rotatedCopy ? 'reading the rest of a rotated file' : 'tailing',
-    );
-    return t;
-  }
-
-  /** inotify (where it works) wakes the reader at once; polling covers everything else. */
-  private watch(dir: string): void {
-    if (this.watchers.has(dir)) return;
-    try {
-      const w = fs.watch(dir, { persistent: false }, () => this.wakePoll?.());
-      w.on('error', () => {});
-      this.watchers.set(dir, w);
-    } catch {
-      // polling only
-    }
-  }
-
-  /**
-   * Files with unshipped data that were renamed (rotated) while the agent was not running: found
-   * by inode and content in their directory, read to their end, then closed.
-   */
-  private async findRotatedWhileDown(): Promise<void> {
-    const open = new Set([...this.tracked.values()].map((t) => t.file.key));
-    for (const [key, pos] of this.resume) {
-      if (open.has(key)) continue;
-      const g = this.groupOf(pos.path);
-      if (!g) continue;
-      let names: string[];
-      try {
-        names = fs.readdirSync(path.dirname(pos.path));
-      } catch {
-        continue;
-      }
-      for (const n of names) {
-        const p = path.join(path.dirname(pos.path), n);
-        const st = fs.statSync(p, { throwIfNoEntry: false });
-        if (!st || fileKey(st.dev, st.ino) !== key || st.size <= pos.offset) continue;
-        await this.open(p, g, false, true);
-      }
-    }
   }
 
   // --- reading ---------------------------------------------------------------------------
@@ -296,8 +156,8 @@ export class Agent {
   private async pollLoop(): Promise<void> {
     while (this.running) {
       try {
-        if (this.scanWanted || Date.now() - this.lastScan >= this.cfg.scanMs) await this.scan();
-        await this.pollOnce();
+        await this.files.poll();
+        await this.afterPoll();
       } catch (err) {
         this.log.error({ error: (err as Error).message }, 'reading failed');
       }
@@ -311,18 +171,8 @@ export class Agent {
     return this.spool.bytes >= this.cfg.buffer.maxBytes;
   }
 
-  private async pollOnce(): Promise<void> {
-    const now = Date.now();
-    for (const [name, t] of [...this.tracked]) {
-      if (this.bufferFull) break;
-      try {
-        await this.pollFile(name, t, now);
-        t.lastError = null;
-      } catch (err) {
-        t.lastError = (err as Error).message;
-        this.log.warn({ path: t.file.path, error: t.lastError }, 'cannot read file');
-      }
-    }
+  /** Notes a change of the buffer's state and seals the batches that waited long enough. */
+  private async afterPoll(): Promise<void> {
     if (this.bufferFull !== this.paused) {
       this.paused = this.bufferFull;
       this.log.warn(
@@ -335,97 +185,7 @@ export class Agent {
     }
   }
 
-  private async pollFile(name: string, t: Tracked, now: number): Promise<void> {
-    const f = t.file;
-    if (!f.rotated) {
-      const st = await fsp.stat(f.path).catch(() => null);
-      if (!st || fileKey(st.dev, st.ino) !== f.key) {
-        f.rotated = true;
-        this.scanWanted = true;
-        this.log.info({ path: f.path }, 'file rotated (renamed or removed); reading it to its end');
-      }
-    }
-    if (await f.truncated()) {
-      if (f.rotated) {
-        // A rotated file rewritten in place (the next copytruncate's copy): its data was read.
-        await this.close(name, t);
-        return;
-      }
-      await this.truncated(t);
-    }
-    let read = 0;
-    while (read < READ_PER_TURN && !this.bufferFull) {
-      const before = f.offset;
-      const lines = await f.read();
-      if (lines.length === 0 && f.offset === before) break;
-      read += f.offset - before;
-      for (const l of lines) {
-        if (t.joiner) {
-          const ev = t.joiner.push(l.text, l.offset, l.end, now);
-          if (ev) await this.add(t, ev);
-        } else await this.add(t, l);
-      }
-    }
-    if (t.joiner?.pending && t.multiline && now - t.joiner.lastLineAt >= t.multiline.timeoutMs) {
-      await this.add(t, t.joiner.flush()!);
-    }
-    if (f.rotated && now - f.lastDataAt >= this.cfg.closeInactiveMs && !this.bufferFull) {
-      for (const l of await f.read(true)) {
-        const ev = t.joiner ? t.joiner.push(l.text, l.offset, l.end, now) : l;
-        if (ev) await this.add(t, ev);
-      }
-      await this.close(name, t);
-    }
-  }
-
-  /** Stops reading a rotated file, after releasing its last event. */
-  private async close(name: string, t: Tracked): Promise<void> {
-    const last = t.joiner?.flush();
-    if (last) await this.add(t, last);
-    await t.file.close();
-    this.tracked.delete(name);
-    // Should the glob match it under its new name, it is not read again.
-    this.resume.set(t.file.key, this.position(t));
-    this.log.info({ path: t.file.path, offset: t.file.offset }, 'closed a rotated file');
-  }
-
-  /**
-   * The file was truncated (copytruncate): what was appended between the last read and the copy
-   * is in the copy, found by its fingerprint in the same directory and read from where this file
-   * was; then this file starts over.
-   */
-  private async truncated(t: Tracked): Promise<void> {
-    const f = t.file;
-    const last = t.joiner?.flush();
-    if (last) await this.add(t, last);
-    const dir = path.dirname(f.path);
-    const g = this.groupOf(f.path);
-    for (const n of fs.readdirSync(dir)) {
-      const p = path.join(dir, n);
-      if (p === f.path) continue;
-      const st = fs.statSync(p, { throwIfNoEntry: false });
-      if (!st?.isFile() || st.size <= f.offset || !g) continue;
-      if ([...this.tracked.values()].some((x) => x.file.key === fileKey(st.dev, st.ino))) continue;
-      const copy = await TailedFile.open(p);
-      if (!copy) continue;
-      const same = await copy.sameContent(f);
-      await copy.close();
-      if (!same) continue;
-      this.resume.set(fileKey(st.dev, st.ino), { ...this.position(t), dev: st.dev, ino: st.ino, path: p });
-      await this.open(p, g, false, true);
-      break;
-    }
-    this.log.info({ path: f.path, at: f.offset }, 'file truncated (copytruncate); reading it from the start');
-    await f.reset();
-    t.batched = 0;
-  }
-
   // --- batching --------------------------------------------------------------------------
-
-  private position(t: Tracked): FilePosition {
-    const f = t.file;
-    return { path: f.path, dev: f.dev, ino: f.ino, fp: f.fp, fpLen: f.fpLen, offset: t.batched };
-  }
 
   private async add(t: Tracked, ev: FileEvent): Promise<void> {
     let b = this.batches.get(t.stream);
@@ -467,7 +227,7 @@ export class Agent {
         rawBytes: raw.length,
         contentType: this.cfg.format === 'ndjson' ? 'application/x-ndjson' : 'text/plain',
         encoding,
-        positions: [...b.files].map((t) => this.position(t)),
+        positions: [...b.files].map((t) => this.files.position(t)),
       },
       body,
     );
@@ -535,10 +295,7 @@ export class Agent {
 
   /** Acknowledged positions worth keeping: files being read, or that the globs match. */
   private liveAcked(): FilePosition[] {
-    const open = new Set([...this.tracked.values()].map((t) => t.file.key));
-    for (const key of this.acked.keys()) {
-      if (!open.has(key) && !this.matchedKeys.has(key)) this.acked.delete(key);
-    }
+    for (const key of this.acked.keys()) if (!this.files.isKnown(key)) this.acked.delete(key);
     return [...this.acked.values()];
   }
 
@@ -560,7 +317,7 @@ export class Agent {
             eventsPerSec: Math.round((acked - lastEvents) / secs),
             shipped: acked,
             buffered: this.spool.size,
-            files: this.tracked.size,
+            files: this.files.tracked.size,
           },
           'progress',
         );
@@ -585,7 +342,7 @@ export class Agent {
       lastErrorAt: s.lastErrorAt === null ? null : new Date(s.lastErrorAt).toISOString(),
       events: { read: this.readEvents, shipped: s.acked.events, rejected: s.acked.rejected },
       buffer: { batches: this.spool.size, bytes: this.spool.bytes, maxBytes: this.cfg.buffer.maxBytes },
-      files: [...this.tracked.values()].map((t) => {
+      files: [...this.files.tracked.values()].map((t) => {
         const shipped = this.acked.get(t.file.key)?.offset ?? t.startOffset;
         let size = t.file.size;
         try {

@@ -29,7 +29,7 @@ export interface Checkpoint {
   files: FilePosition[];
 }
 
-export const positionKey = (p: FilePosition): string => fileKey(p.dev, p.ino);
+const positionKey = (p: FilePosition): string => fileKey(p.dev, p.ino);
 
 /** Merges positions into a map by file key; later ones win. */
 export function mergePositions(into: Map<string, FilePosition>, positions: readonly FilePosition[]): void {

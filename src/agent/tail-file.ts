@@ -21,14 +21,6 @@ export interface Line {
   end: number;
 }
 
-/** Identity of a file's content: its inode and the hash of its first `fpLen` bytes. */
-export interface FileIdentity {
-  dev: number;
-  ino: number;
-  fp: string;
-  fpLen: number;
-}
-
 export function fileKey(dev: number, ino: number): string {
   return `${dev}:${ino}`;
 }
