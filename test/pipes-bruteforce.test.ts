@@ -169,6 +169,14 @@ function unifiedTypes(days: Set<number>): Map<string, FType> {
 
 let srv: Server;
 let events: Ev[] = [];
+
+/** The server the queries go to, its events and its unified column types for a set of days. */
+interface Target {
+  url: string;
+  events: Ev[];
+  columns: (days: Set<number>) => Map<string, FType>;
+}
+let target: Target;
 /** What the compared queries answered: rejected (400 as expected), empty, or rows/events. */
 const tally = { rejected: 0, empty: 0, rows: 0 };
 
@@ -188,7 +196,7 @@ async function api(q: string, p: Params): Promise<Api> {
   const qs = new URLSearchParams({ q, start: isoMicros(p.start), end: isoMicros(p.end) });
   if (p.tz) qs.set('tz', p.tz);
   if (p.limit !== undefined) qs.set('limit', String(p.limit));
-  const res = await fetch(`${srv.url}/api/v1/search?${qs}`);
+  const res = await fetch(`${target.url}/api/v1/search?${qs}`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -227,12 +235,12 @@ function showRows(label: string, rows: unknown[], at: number): string {
 function expected(q: string, p: Params, stepUs?: number): RefResult {
   const parsed = parseQuery(q);
   const pipes: Pipe[] = parsePipes(parsed.pipes);
-  const hit = events.filter((e) => e.ref.time >= p.start && e.ref.time < p.end);
+  const hit = target.events.filter((e) => e.ref.time >= p.start && e.ref.time < p.end);
   const days = new Set(hit.map((e) => e.day));
   return runPipesRef({
     events: hit.filter((e) => matches(parsed.filter, e.ref)).map((e) => e.ref),
     pipes,
-    columns: unifiedTypes(days),
+    columns: target.columns(days),
     start: p.start,
     end: p.end,
     tz: p.tz ?? null,
@@ -352,6 +360,24 @@ async function expectAll(
 
 // --- setup ---
 
+/** Ingests one request per day, in time order, and waits until it is indexed. */
+async function ingestDays(url: string, evs: Ev[]): Promise<void> {
+  for (let d = 0; d < evs.length; ) {
+    const day = evs[d]!.day;
+    let e = d;
+    while (e < evs.length && evs[e]!.day === day) e++;
+    const body = evs
+      .slice(d, e)
+      .map((x) => JSON.stringify(x.raw))
+      .join('\n');
+    const res = await ingest(url, body, { stream: 'app' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.accepted, e - d, JSON.stringify(res.body));
+    await waitIndexed(url);
+    d = e;
+  }
+}
+
 before(async () => {
   srv = await startServer();
   const r = new Rng(SEED);
@@ -360,22 +386,9 @@ before(async () => {
   const berlin = genDays(r, SPRING_BERLIN, 3, 150, main.length + ny.length);
   events = [...main, ...ny, ...berlin];
   learnTypes(events);
-  // One request per day, in time order, so that each partition's columns are typed by its first
-  // events (the ovf conflicts come later in the day).
-  for (let d = 0; d < events.length; ) {
-    const day = events[d]!.day;
-    let e = d;
-    while (e < events.length && events[e]!.day === day) e++;
-    const body = events
-      .slice(d, e)
-      .map((x) => JSON.stringify(x.raw))
-      .join('\n');
-    const res = await ingest(srv.url, body, { stream: 'app' });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(res.body.accepted, e - d, JSON.stringify(res.body));
-    await waitIndexed(srv.url);
-    d = e;
-  }
+  // Each partition's columns are typed by its first events (the ovf conflicts come later).
+  await ingestDays(srv.url, events);
+  target = { url: srv.url, events, columns: unifiedTypes };
 });
 
 after(async () => {
@@ -666,6 +679,16 @@ describe('query pipes against a brute-force reference', () => {
       ['* | stats count() by (_time:1h) | where _time:>=2026-10-24T10:00:00Z | limit 3', ALL],
       ['* | where level:/^(warn|error)$/ AND user:* | stats count() by level', ALL],
       ['* | stats values(user) as us by host | where us:alice', ALL],
+      ['* | stats values(seq), values(dur), count_distinct(seq) by level', EVEN_DAY],
+      ['* | extract "<int>." from dur | stats count() by int | sort by (count desc) | limit 5', ALL],
+      ['* | extract "user=<user> " | fields seq, user | limit 200', { ...ODD_DAY, limit: 200 }],
+      ['* | unpack_json from payload | limit 20', EVEN_DAY],
+      ['* | where ok:true | stats count() by ok', ALL],
+      ['* | stats count() by host', { ...ALL, limit: 2 }],
+      ['* | stats count() by host', { ...ALL, limit: 0 }],
+      ['* | sort by (dur) | fields seq, dur', { ...ALL, limit: 0 }],
+      ['* | sort by (dur) | fields seq, dur', { ...ALL, limit: 7 }],
+      ['* | timechart count() by level', { ...TWO_DAYS, tz: 'Europe/Berlin' }],
     ]);
   });
 
@@ -690,6 +713,46 @@ describe('query pipes against a brute-force reference', () => {
     assert.equal(res.status, 400);
     assert.equal(res.body.code, 'LW_ERR_QUERY_SYNTAX', JSON.stringify(res.body));
     assert.equal(res.body.position, q.indexOf(' | sort'), JSON.stringify(res.body));
+  });
+});
+
+describe('query pipes when fields overflow into _extra (maxDynamicColumns: 2)', () => {
+  // Only `seq` and `status` (the first two fields of every event) get columns; every other field
+  // lives in `_extra`: text when a pipe reads it, its JSON type in whole events.
+  const DAYS = 3;
+  const RANGE: Params = { start: MAIN_FROM, end: MAIN_FROM + DAYS * DAY_US };
+  let small: Server;
+  let saved: Target;
+  before(async () => {
+    saved = target;
+    small = await startServer({ configYaml: 'store:\n  maxDynamicColumns: 2\n' });
+    const evs = events.filter((e) => e.ref.time < RANGE.end && e.ref.time >= RANGE.start);
+    await ingestDays(small.url, evs);
+    const columns = new Map<string, FType>([
+      ['seq', 'DOUBLE'],
+      ['status', 'DOUBLE'],
+    ]);
+    target = { url: small.url, events: evs, columns: () => columns };
+  });
+  after(async () => {
+    target = saved;
+    await small?.stop();
+  });
+
+  test('targeted and random pipelines', async () => {
+    const r = new Rng(SEED + 2);
+    await expectAll([
+      ['* | limit 50', RANGE],
+      ['* | sort by (dur desc) | limit 30', RANGE],
+      ['* | unpack_json from payload | limit 30', RANGE],
+      ['* | rename user as who | limit 30', RANGE],
+      [`* | stats ${EVERY_AGG} by host`, RANGE],
+      ['* | stats count(mixed), values(mixed), sum(mixed), count() by (mixed)', RANGE],
+      ['* | top 5 num_text', RANGE],
+      ['* | eval x = dur * 2, y = concat(user, status) | fields seq, x, y, dur', { ...RANGE, limit: 500 }],
+      ['* | timechart 1h count(), avg(dur) by level', RANGE],
+      ...Array.from({ length: Math.ceil(RANDOM_QUERIES / 3) }, () => randomCase(r, DAYS)),
+    ]);
   });
 });
 
@@ -728,11 +791,11 @@ const AGGS = [
   'rate()',
 ];
 
-function randomRange(r: Rng): Params {
+function randomRange(r: Rng, days: number): Params {
   const x = r.next();
-  if (x < 0.3) return { ...ALL };
-  const startH = r.int(0, MAIN_DAYS * 24 - 2);
-  const hours = r.int(1, Math.min(96, MAIN_DAYS * 24 - startH));
+  if (x < 0.3) return { start: MAIN_FROM, end: MAIN_FROM + days * DAY_US };
+  const startH = r.int(0, days * 24 - 2);
+  const hours = r.int(1, Math.min(96, days * 24 - startH));
   const p: Params = { start: MAIN_FROM + startH * HOUR_US, end: MAIN_FROM + (startH + hours) * HOUR_US };
   return p;
 }
@@ -775,8 +838,8 @@ function eventPipe(r: Rng, cols: string[] | null): string {
   }
 }
 
-function randomCase(r: Rng): [string, Params] {
-  const p = randomRange(r);
+function randomCase(r: Rng, days = MAIN_DAYS): [string, Params] {
+  const p = randomRange(r, days);
   const pipes: string[] = [];
   const pre = r.int(0, 2);
   for (let i = 0; i < pre; i++) pipes.push(eventPipe(r, null));
