@@ -89,7 +89,13 @@ describe('Elasticsearch', () => {
       features: { ilm: { available: boolean } };
     };
     assert.equal(xp.features.ilm.available, true);
-    for (const prefix of ['_index_template', '_ingest/pipeline', '_ilm/policy', '_component_template']) {
+    for (const prefix of [
+      '_index_template',
+      '_template',
+      '_ingest/pipeline',
+      '_ilm/policy',
+      '_component_template',
+    ]) {
       const url = `${server.url}/${prefix}/filebeat-8.17.0`;
       assert.equal((await fetch(url)).status, 404, `${prefix} missing before PUT`);
       assert.equal((await fetch(url, { method: 'HEAD' })).status, 404);
