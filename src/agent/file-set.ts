@@ -59,6 +59,8 @@ export class FileSet {
   private matchedKeys = new Set<string>();
   private lastScan = 0;
   private scanWanted = false;
+  /** Paths that could not be opened (warned about once). */
+  private readonly unreadable = new Set<string>();
 
   /** `cfg.files` globs must be absolute. */
   constructor(cfg: AgentConfig, log: FileSetLogger, sink: FileSink) {
@@ -81,10 +83,12 @@ export class FileSet {
       if (this.sink.full()) break;
       try {
         await this.pollFile(name, t, now);
+        if (t.lastError) this.log.info({ path: t.file.path }, 'file readable again');
         t.lastError = null;
       } catch (err) {
-        t.lastError = (err as Error).message;
-        this.log.warn({ path: t.file.path, error: t.lastError }, 'cannot read file');
+        const msg = (err as Error).message;
+        if (t.lastError !== msg) this.log.warn({ path: t.file.path, error: msg }, 'cannot read file');
+        t.lastError = msg;
       }
     }
   }
@@ -133,7 +137,17 @@ export class FileSet {
   }
 
   private async open(p: string, g: FileGroup, first: boolean, rotatedCopy = false): Promise<Tracked | null> {
-    const f = await TailedFile.open(p);
+    let f: TailedFile | null;
+    try {
+      f = await TailedFile.open(p);
+    } catch (err) {
+      // Said once per path (the next scans try again quietly), e.g. permission denied.
+      if (!this.unreadable.has(p))
+        this.log.warn({ path: p, error: (err as Error).message }, 'cannot open file');
+      this.unreadable.add(p);
+      return null;
+    }
+    this.unreadable.delete(p);
     if (!f) return null;
     for (const t of this.tracked.values()) {
       // The same inode under another name (a rotated file matched by the glob too), or a copy
@@ -281,7 +295,7 @@ export class FileSet {
       const st = fs.statSync(p, { throwIfNoEntry: false });
       if (!st?.isFile() || st.size <= f.offset || !g) continue;
       if ([...this.tracked.values()].some((x) => x.file.key === fileKey(st.dev, st.ino))) continue;
-      const copy = await TailedFile.open(p);
+      const copy = await TailedFile.open(p).catch(() => null);
       if (!copy) continue;
       const same = await copy.sameContent(f);
       await copy.close();

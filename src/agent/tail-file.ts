@@ -68,13 +68,14 @@ export class TailedFile {
     return fileKey(this.dev, this.ino);
   }
 
-  /** Opens `path`; null when it is gone or not a regular file. */
+  /** Opens `path`; null when it is gone or not a regular file. Throws when it can't be read. */
   static async open(path: string): Promise<TailedFile | null> {
     let fh: fs.FileHandle;
     try {
       fh = await fs.open(path, 'r');
-    } catch {
-      return null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
     }
     const st = await fh.stat({ bigint: false });
     if (!st.isFile()) {
