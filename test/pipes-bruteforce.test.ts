@@ -513,6 +513,13 @@ describe('query pipes against a brute-force reference', () => {
         '* | timechart 30m count()',
         { start: SPRING_BERLIN + DAY_US - 3 * HOUR_US, end: SPRING_BERLIN + DAY_US + 3 * HOUR_US, tz },
       ]);
+      // Steps longer than the DST shift: a bucket holding the change is an hour shorter or longer.
+      for (const step of ['2h', '3h', '12h'])
+        for (const from of [SPRING_NY, SPRING_BERLIN, MAIN_FROM + 2 * DAY_US, MAIN_FROM + 9 * DAY_US])
+          cases.push([
+            `* | timechart ${step} count(), min(seq)`,
+            { start: from, end: from + 2 * DAY_US, tz },
+          ]);
     }
     for (const [tz, dayUs] of [
       [berlin, MAIN_FROM + 2 * DAY_US],
