@@ -11,7 +11,9 @@
  * client is answered. At open, the journal is loaded and the messages still in the queue are
  * scanned for `es_id` headers, which covers a crash between the queue append and the journal
  * write (such a client got no answer and retries). Nothing is ever forgotten (documented limit:
- * 16 bytes of memory and 8 bytes of disk per distinct `_id`).
+ * 16 bytes of memory and 8 bytes of disk per distinct `_id`). The scan reads every retained
+ * queue record once at start (measured: about 370 MB/s; the disk queue keeps the unindexed
+ * backlog plus each partition's active segment, so usually well under a second).
  *
  * Concurrency: `claim` marks ids in flight; a second request with an id in flight is told so
  * (the caller answers 429, retry), and `settle` either records the ids (appended) or frees them.
