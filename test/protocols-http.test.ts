@@ -197,6 +197,16 @@ describe('Elasticsearch', () => {
       ((await tooBig2.json()) as { error: { reason: string } }).error.reason,
       /exceeds the limit of 4000000/,
     );
+    const wrongEnc = await fetch(`${server.url}/es-big/_bulk`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+      body: '{"index":{}}\n{"message":"not gzip"}\n',
+    });
+    assert.equal(wrongEnc.status, 400);
+    assert.match(
+      ((await wrongEnc.json()) as { error: { reason: string } }).error.reason,
+      /cannot decode gzip body/,
+    );
     const empty = await fetch(`${server.url}/_bulk`, { method: 'POST' });
     assert.equal(empty.status, 200);
     assert.deepEqual(((await empty.json()) as { items: unknown[] }).items, []);
