@@ -248,6 +248,19 @@ export async function handleBulk(
     it.msg = batch.add(streamKey(it.index as string), line);
   };
 
+  // The `_id`s of each appended chunk are journaled right after it (doc-ids.ts relies on that to
+  // bound its start-up scan); items from `settled` on are not settled yet.
+  let settled = 0;
+  const settleFlushed = async () => {
+    const appended: string[] = [];
+    const failed: string[] = [];
+    for (; settled < items.length; settled++) {
+      const it = items[settled];
+      if (it.key !== null) (batch.appended(it.msg) ? appended : failed).push(it.key);
+    }
+    await deps.docIds.settle(appended, failed);
+  };
+
   const splitter = new LineSplitter(deps.maxLineBytes, {
     onLine(line, lineNo) {
       if (line.length === 0 || (line.length < 8 && line.toString().trim() === '')) return;
@@ -318,7 +331,10 @@ export async function handleBulk(
         total += (chunk as Buffer).length;
         if (total > deps.maxBodyBytes) throw new LwError('LW_ERR_BODY_TOO_LARGE', [deps.maxBodyBytes]);
         splitter.push(chunk as Buffer);
-        if (batch.shouldFlush) await batch.flush();
+        if (batch.shouldFlush) {
+          await batch.flush();
+          await settleFlushed();
+        }
       }
     } catch (err) {
       if (err instanceof LwError) throw err;
@@ -341,10 +357,7 @@ export async function handleBulk(
     await batch.flush();
   } finally {
     // Record or free every claimed _id, whatever happened (a failed request frees them for a retry).
-    const appended: string[] = [];
-    const failed: string[] = [];
-    for (const it of items) if (it.key !== null) (batch.appended(it.msg) ? appended : failed).push(it.key);
-    await deps.docIds.settle(appended, failed);
+    await settleFlushed();
   }
 
   let errors = false;

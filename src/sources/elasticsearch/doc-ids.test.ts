@@ -73,6 +73,37 @@ test('ids that reached the queue but not the journal (a crash in between) are re
   await q.close();
 });
 
+test("the start-up scan reads only messages stamped since the journal's last write minus the margin", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-docids-'));
+  const q = await openQueue(dir);
+  const old = Array.from({ length: 300 }, (_, i) => docIdKey('app', `old-${i}`));
+  const recent = Array.from({ length: 300 }, (_, i) => docIdKey('app', `new-${i}`));
+  const hourAgo = Date.now() - 3_600_000;
+  // Old messages (an hour ago, long before the journal's last write) in many small produces, so
+  // the binary search has offsets to bisect; then recent ones that the journal never got.
+  for (let i = 0; i < old.length; i += 10)
+    await q.produce(
+      'ingest',
+      0,
+      old
+        .slice(i, i + 10)
+        .map((k) => ({ value: Buffer.from('{}'), timestamp: hourAgo, headers: { [ES_ID_HEADER]: k } })),
+    );
+  for (let i = 0; i < recent.length; i += 10)
+    await q.produce(
+      'ingest',
+      0,
+      recent.slice(i, i + 10).map((k) => ({ value: Buffer.from('{}'), headers: { [ES_ID_HEADER]: k } })),
+    );
+  const ids = new DocIds(path.join(dir, 'es'), logger);
+  await ids.open(q, 'ingest');
+  assert.equal(ids.size, 300, 'only the recent ones were read from the queue');
+  for (const k of recent) assert.equal(ids.claim(k), 'stored');
+  assert.equal(ids.claim(old[0]), 'claimed');
+  await ids.close();
+  await q.close();
+});
+
 test('many ids: the set grows and keeps every one', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-docids-'));
   const q = await openQueue(dir);

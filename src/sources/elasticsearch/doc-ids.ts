@@ -7,13 +7,15 @@
  * n^2 / 2^65: 3e-6 for ten million ids). The truth is the queue: every appended document with an
  * `_id` carries the hash in its message header `es_id`, written atomically with the document.
  * A journal file (`<dir>/doc-ids`, 8 bytes per id) keeps the hashes after the queue deleted the
- * segment; it is appended and fsync'd (group commit) after the queue append and before the
- * client is answered. At open, the journal is loaded and the messages still in the queue are
- * scanned for `es_id` headers, which covers a crash between the queue append and the journal
- * write (such a client got no answer and retries). Nothing is ever forgotten (documented limit:
- * 16 bytes of memory and 8 bytes of disk per distinct `_id`). The scan reads every retained
- * queue record once at start (measured: about 370 MB/s; the disk queue keeps the unindexed
- * backlog plus each partition's active segment, so usually well under a second).
+ * segment; each appended chunk's ids are appended and fsync'd (group commit) right after the
+ * chunk's queue append, and before the client is answered. At open, the journal is loaded and
+ * the queue's recent messages are scanned for `es_id` headers, which covers a crash between a
+ * queue append and its journal write (such a client got no answer and retries). Only messages
+ * stamped after the journal's last write minus SCAN_MARGIN_MS can be missing from it, so each
+ * partition is scanned from there on (found by binary search over offsets, as the queue stamps
+ * messages with the produce time), not from its start: a Kafka topic may retain days. Nothing
+ * is ever forgotten (documented limit: 16 bytes of memory and 8 bytes of disk per distinct
+ * `_id`), and the set is per process (two ingest nodes do not share it).
  *
  * Concurrency: `claim` marks ids in flight; a second request with an id in flight is told so
  * (the caller answers 429, retry), and `settle` either records the ids (appended) or frees them.
@@ -25,6 +27,13 @@ import type { Logger } from 'pino';
 import type { Queue } from '../../queue/queue.ts';
 
 export const ES_ID_HEADER = 'es_id';
+
+/**
+ * How long before the journal's last write an unjournaled message may have been stamped: a
+ * chunk's produce (queue fsync, or Kafka acknowledgement with its retries) plus the journal
+ * write must take less than this.
+ */
+const SCAN_MARGIN_MS = 10 * 60_000;
 
 /** A set of 64-bit values held as two 32-bit halves (open addressing, linear probing). */
 class U64Set {
@@ -67,6 +76,27 @@ class U64Set {
   }
 }
 
+/** The first offset in [start, end) of a message stamped at or after `since` (binary search). */
+async function firstSince(
+  queue: Queue,
+  topic: string,
+  partition: number,
+  start: number,
+  end: number,
+  since: number,
+): Promise<number> {
+  let lo = start;
+  let hi = end;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const m = (await queue.fetch(topic, partition, mid, { maxBytes: 1 }))[0];
+    if (m === undefined) return lo;
+    if (m.timestamp < since) lo = Math.max(mid, m.offset) + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The 16-hex-digit key of an (index, _id) pair. */
 export function docIdKey(index: string, id: string): string {
   return createHash('sha256').update(index).update('\0').update(id).digest('hex').slice(0, 16);
@@ -104,10 +134,14 @@ export class DocIds {
     const whole = buf.length - (buf.length % 8);
     for (let i = 0; i < whole; i += 8) this.stored.add(buf.readUInt32BE(i), buf.readUInt32BE(i + 4));
     if (whole !== buf.length) await this.fd.truncate(whole);
+    const since = (await this.fd.stat()).mtimeMs - SCAN_MARGIN_MS;
     const missing: number[] = [];
     for (const p of queue.state()) {
       if (p.topic !== topic) continue;
-      for (let off = p.startOffset; off < p.endOffset; ) {
+      for (
+        let off = await firstSince(queue, topic, p.partition, p.startOffset, p.endOffset, since);
+        off < p.endOffset;
+      ) {
         const msgs = await queue.fetch(topic, p.partition, off, { maxBytes: 8 << 20 });
         if (msgs.length === 0) break;
         for (const m of msgs) {

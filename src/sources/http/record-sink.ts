@@ -37,7 +37,6 @@ export interface Appended {
 export class RecordBatch {
   private readonly deps: RecordSinkDeps;
   private readonly counters: SourceStats;
-  private readonly now = Date.now();
   private partition = rr++;
   private pending: QueueMessage[] = [];
   private pendingBytes = 0;
@@ -51,9 +50,8 @@ export class RecordBatch {
 
   /** Queues one message for appending; returns its index for `outcome`. */
   add(key: Buffer, value: Buffer, headers?: Record<string, string>): number {
-    this.pending.push(
-      headers ? { key, value, timestamp: this.now, headers } : { key, value, timestamp: this.now },
-    );
+    // No timestamp: the queue stamps the time of the produce (when the chunk was received).
+    this.pending.push(headers ? { key, value, headers } : { key, value });
     this.pendingBytes += value.length;
     this.outcomes.push(null);
     return this.outcomes.length - 1;
