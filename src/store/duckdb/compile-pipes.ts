@@ -22,6 +22,7 @@ import { LwError } from '../../core/errors.ts';
 import { type ColumnType, compileFilter, numberText } from './compile.ts';
 import type { Partition } from './partition.ts';
 import { re2Escape, sqlIdent, sqlNumber, sqlString } from './sql.ts';
+import { tzBucketSql, tzOffsetsFor } from './tz-buckets.ts';
 
 export type PType = ColumnType | 'LIST';
 
@@ -597,8 +598,12 @@ class Builder {
     }
     const st = BigInt(Math.trunc(stepUs));
     if (this.input.tz !== null) {
-      const key = `epoch_us(${tzBucketSql('_time', stepUs, this.input.tz)})`;
-      return { key, startUs: (k) => k };
+      // The UTC offsets over the times of the partitions read.
+      const times = this.input.selects.flatMap((s) => [s.p.minTime, s.p.maxTime]).filter(Number.isFinite);
+      const from = times.length > 0 ? Math.min(...times) : 0;
+      const to = times.length > 0 ? Math.max(...times) : 0;
+      const offsets = tzOffsetsFor(this.input.tz, stepUs, from, to);
+      return { key: tzBucketSql('epoch_us(_time)', stepUs, offsets), startUs: (k) => k };
     }
     // Integer division truncates toward zero: an offset (a multiple of the step beyond year 1)
     // makes every time positive so that the quotient is the floor, also before 1970.
@@ -758,26 +763,6 @@ class Builder {
 function orderClause(rel: Rel): string {
   if (rel.order.length === 0) return '';
   return ` ORDER BY ${rel.order.map((o) => `${sqlIdent(o.col)} ${o.desc ? 'DESC' : 'ASC'} NULLS LAST`).join(', ')}`;
-}
-
-const DAY_US = 86_400_000_000;
-
-/**
- * SQL of the start of the local-time bucket of `ts` (a UTC TIMESTAMP) in time zone `tz`, as a UTC
- * TIMESTAMP. A step of whole days starts at local midnight (calendar days: a DST day has 23 or 25
- * hours). A shorter step starts where the local clock shows a multiple of the step since
- * midnight: the same offset back on the local clock as on the UTC one, unless the offset changed
- * inside the bucket, then the local start time read in the zone (so the hour repeated when clocks
- * go back is two hour buckets, and a 3-hour bucket still starts at local 00:00 that day).
- */
-export function tzBucketSql(ts: string, stepUs: number, tz: string): string {
-  const z = sqlString(tz);
-  const utc = `timezone('UTC', ${ts})`;
-  if (stepUs % DAY_US === 0) return `timezone('UTC', time_bucket(to_days(${stepUs / DAY_US}), ${utc}, ${z}))`;
-  const wall = `timezone(${z}, ${utc})`;
-  const wallStart = `time_bucket(to_microseconds(${Math.trunc(stepUs)}::BIGINT), ${wall}, TIMESTAMP '1970-01-01')`;
-  const back = `(${ts} - (${wall} - ${wallStart}))`;
-  return `(CASE WHEN timezone(${z}, timezone('UTC', ${back})) = ${wallStart} THEN ${back} ELSE timezone('UTC', timezone(${z}, ${wallStart})) END)`;
 }
 
 /** A column as it is read back: times as epoch µs, lists as JSON text, integers as doubles. */

@@ -15,14 +15,9 @@ import type {
   ResultType,
   TimechartData,
 } from '../store.ts';
-import {
-  type CompiledPipeline,
-  compilePipeline,
-  finalSelect,
-  type PType,
-  tzBucketSql,
-} from './compile-pipes.ts';
+import { type CompiledPipeline, compilePipeline, finalSelect, type PType } from './compile-pipes.ts';
 import type { Partition } from './partition.ts';
+import { tzBucketSql, tzOffsetsFor } from './tz-buckets.ts';
 
 /** Most buckets a timechart may have. */
 export const MAX_BUCKETS = 100_000;
@@ -122,7 +117,8 @@ async function tzBuckets(
   if ((to - from) / sample > 4 * MAX_BUCKETS) {
     throw new LwError('LW_ERR_BAD_PARAM', ['q', `timechart: the bucket size is too small for the range`]);
   }
-  const sql = `SELECT DISTINCT epoch_us(${tzBucketSql('ts', stepUs, tz)}) AS b
+  const bucket = tzBucketSql('epoch_us(ts)', stepUs, tzOffsetsFor(tz, stepUs, from, to));
+  const sql = `SELECT DISTINCT ${bucket} AS b
     FROM (SELECT unnest(generate_series(make_timestamp(${from}::BIGINT), make_timestamp(${to}::BIGINT), to_microseconds(${sample}::BIGINT))) AS ts
           UNION ALL SELECT make_timestamp(${to}::BIGINT))
     ORDER BY b`;
