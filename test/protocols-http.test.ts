@@ -60,11 +60,12 @@ describe('Elasticsearch', () => {
       datasource: docs,
       onDocument: () => ({ create: { _index: 'es-app' } }),
       flushBytes: 20_000,
+      // Calls POST /_refresh at the end: answered once everything is searchable (no waiting here).
+      refreshOnCompletion: true,
     });
     assert.equal(result.total, 500);
     assert.equal(result.successful, 500);
     assert.equal(result.failed, 0);
-    await waitIndexed(server.url);
     const all = await search(server.url, 'stream:es-app', { limit: 1000, order: 'asc' });
     assert.equal(all.body.total, 500);
     const first = all.body.events[0];
@@ -121,6 +122,21 @@ describe('Elasticsearch', () => {
     assert.equal(dsGet.data_streams[0].name, 'logs-app-default');
     const health = (await (await fetch(`${server.url}/_cluster/health`)).json()) as { status: string };
     assert.equal(health.status, 'green');
+  });
+
+  test('refresh=wait_for answers once the documents are searchable', async () => {
+    const client = new Client({ node: server.url });
+    for (let k = 0; k < 5; k++) {
+      const r = await client.bulk({
+        refresh: 'wait_for',
+        operations: Array.from({ length: 200 }, (_, i) => [
+          { index: { _index: 'es-refresh' } },
+          { message: `r ${k} ${i}` },
+        ]).flat(),
+      });
+      assert.equal(r.errors, false);
+      assert.equal((await search(server.url, 'stream:es-refresh', { limit: 0 })).body.total, 200 * (k + 1));
+    }
   });
 
   test('a malformed source line is rejected alone with 400; its neighbours are stored', async () => {

@@ -174,6 +174,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     dataDir,
     logger,
     isShuttingDown: () => shuttingDown,
+    indexerPositions: () => indexer.lag().partitions,
   });
   registerSearch(app, { store, counters: counters.api });
   const kafkaAudit = await startKafkaAudit(config.sources.kafkaAudit, { queue, ingestTopic: INGEST_TOPIC, logger });

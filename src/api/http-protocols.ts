@@ -29,6 +29,8 @@ export async function registerHttpProtocols(opts: {
   dataDir: string;
   logger: Logger;
   isShuttingDown: () => boolean;
+  /** The indexer's position per partition, for Elasticsearch's `refresh`. */
+  indexerPositions: () => Array<{ partition: number; position: number; end: number }>;
 }): Promise<HttpProtocols> {
   const { app, config, queue, topic, isShuttingDown } = opts;
   const stats = { elasticsearch: newSourceStats(), loki: newSourceStats(), otlp: newSourceStats() };
@@ -43,6 +45,7 @@ export async function registerHttpProtocols(opts: {
     docIds,
     version: config.elasticsearch.version,
     isShuttingDown,
+    indexerPositions: opts.indexerPositions,
   });
   registerLoki(app, {
     queue,

@@ -169,12 +169,16 @@ function parseAction(text: string, lineNo: number, pathIndex: string | null): Pe
   };
 }
 
-/** Handles one `_bulk` request; returns the Elasticsearch-shaped answer. */
+/**
+ * Handles one `_bulk` request; returns the Elasticsearch-shaped answer. When `appendedUpTo` is
+ * given, it receives per partition the offset after the last appended document (for `refresh`).
+ */
 export async function handleBulk(
   body: Readable,
   encoding: string | undefined,
   pathIndex: string | null,
   deps: BulkDeps,
+  appendedUpTo?: Map<number, number>,
 ): Promise<{ took: number; errors: boolean; items: Array<Record<string, Record<string, unknown>>> }> {
   const started = performance.now();
   const batch = new RecordBatch(deps, deps.counters);
@@ -394,6 +398,7 @@ export async function handleBulk(
     else if (r.status === 409 || r.result === 'noop') countDropped(deps.counters, 'duplicate_id');
     else countDropped(deps.counters, it.sameAs >= 0 ? 'queue_full' : 'id_in_flight');
   }
+  if (appendedUpTo) for (const [p, o] of batch.appendedUpTo) appendedUpTo.set(p, o);
   return { took: Math.round(performance.now() - started), errors, items: out };
 }
 

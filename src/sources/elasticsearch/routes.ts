@@ -26,6 +26,22 @@ export interface ElasticsearchDeps extends BulkDeps {
   /** The Elasticsearch version logwarden answers probes with. */
   version: string;
   isShuttingDown: () => boolean;
+  /** The indexer's next offset per partition (`position`) and the queue's end (`end`). */
+  indexerPositions: () => Array<{ partition: number; position: number; end: number }>;
+}
+
+/** How long `refresh` (on `_bulk` or `_refresh`) waits for the indexer before answering anyway. */
+const REFRESH_TIMEOUT_MS = 30_000;
+
+/** Waits until the indexer has stored everything before `upTo` (per partition); false on timeout. */
+async function waitIndexed(deps: ElasticsearchDeps, upTo: Map<number, number>): Promise<boolean> {
+  const deadline = Date.now() + REFRESH_TIMEOUT_MS;
+  for (;;) {
+    const pos = new Map(deps.indexerPositions().map((p) => [p.partition, p.position]));
+    if ([...upTo].every(([p, o]) => (pos.get(p) ?? 0) >= o)) return true;
+    if (Date.now() > deadline || deps.isShuttingDown()) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 const SETUP_BODY_LIMIT = 4 * 1024 * 1024;
@@ -59,14 +75,19 @@ export function registerElasticsearch(app: FastifyInstance, deps: ElasticsearchD
       return reply;
     }
     const params = req.params as { index?: string };
+    const query = req.query as Record<string, string | undefined>;
     try {
+      const upTo = new Map<number, number>();
       const answer = await handleBulk(
         (req.body as Readable | undefined) ?? Readable.from([]),
         req.headers['content-encoding'] as string | undefined,
         params.index ?? null,
         deps,
+        upTo,
       );
-      const filter = (req.query as Record<string, string | undefined>).filter_path;
+      // `refresh=true|wait_for`: answer once the documents are searchable.
+      if (query.refresh !== undefined && query.refresh !== 'false') await waitIndexed(deps, upTo);
+      const filter = query.filter_path;
       reply.code(200).send(filter ? filterBulkAnswer(answer, filter) : answer);
     } catch (err) {
       if (!(err instanceof LwError)) throw err;
@@ -115,6 +136,15 @@ export function registerElasticsearch(app: FastifyInstance, deps: ElasticsearchD
       inst.route({ method: methods, url: `/${prefix}`, handler });
       inst.route({ method: methods, url: `/${prefix}/:names`, handler });
     }
+    // `_refresh`: everything appended so far becomes searchable (the official clients' bulk
+    // helper calls it with refreshOnCompletion).
+    const refresh = async () => {
+      const upTo = new Map(deps.indexerPositions().map((p) => [p.partition, p.end]));
+      const ok = await waitIndexed(deps, upTo);
+      return { _shards: { total: 1, successful: ok ? 1 : 0, failed: ok ? 0 : 1 } };
+    };
+    inst.route({ method: ['GET', 'POST'], url: '/_refresh', handler: refresh });
+    inst.route({ method: ['GET', 'POST'], url: '/:index/_refresh', handler: refresh });
     // Creating an index (Logstash's ILM rollover set-up): acknowledged, nothing to do.
     inst.put('/:index', async (req, reply) => {
       (req.raw as Readable).resume();

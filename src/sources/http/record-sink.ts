@@ -40,6 +40,8 @@ export class RecordBatch {
   private partition = rr++;
   private pending: QueueMessage[] = [];
   private pendingBytes = 0;
+  /** Per partition written to: the offset after the last appended message. */
+  readonly appendedUpTo = new Map<number, number>();
   /** Outcome per added message, in order of `add`. */
   private readonly outcomes: Array<Appended | LwError | null> = [];
 
@@ -76,6 +78,10 @@ export class RecordBatch {
     try {
       const { baseOffset } = await this.deps.queue.produce(this.deps.topic, partition, msgs);
       for (let i = 0; i < msgs.length; i++) this.outcomes[first + i] = { partition, offset: baseOffset + i };
+      this.appendedUpTo.set(
+        partition,
+        Math.max(this.appendedUpTo.get(partition) ?? 0, baseOffset + msgs.length),
+      );
       this.counters.accepted += msgs.length;
     } catch (err) {
       // Full queue or disk, queue unavailable, shutting down: the client may retry these.
