@@ -9,8 +9,9 @@
  *   and, when no pipe narrows the columns (no stats/timechart/top/rare/fields), every column
  *   plus the `_extra` JSON, so that the answer is whole events.
  * - A field has one type across partitions: its column type when every partition that has the
- *   column agrees, else text (numbers written as JSON writes them). Numeric functions read text
- *   that is a number as that number.
+ *   column agrees and none holds values of it in `_extra` (another type, or beyond
+ *   maxDynamicColumns), else text (numbers written as JSON writes them). Numeric functions read
+ *   text that is a number as that number.
  * - Row order is carried in hidden columns (`__lw_oN`) so that it survives `fields` and
  *   `rename`: newest first for events, the group keys for `stats`, the count for `top`, and
  *   whatever `sort` says; `limit`, `dedup` and the final select use it.
