@@ -196,7 +196,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     lag: indexer.lag().total,
     indexer: indexer.stats,
     ingest: counters,
-    receivers: netStats(),
+    receivers: { ...netStats(), ...protocols.stats },
   }));
   app.get('/metrics', async (_req, reply) => {
     const st = await store.stats();
