@@ -139,7 +139,11 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
         formatTimestamp,
       );
       return {
-        columns: pivot.columns.map((name, i) => ({ name, type: i === 0 ? 'time' : 'number' })),
+        // Columns repeat the aggregates once per series, in order.
+        columns: pivot.columns.map((name, i) => ({
+          name,
+          type: i === 0 ? 'time' : d.types[(i - 1) % d.types.length],
+        })),
         rows: pivot.rows,
         total: pivot.rows.length,
         step_ms: d.stepUs / 1000,

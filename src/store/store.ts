@@ -65,6 +65,8 @@ export interface TimechartData {
   values: unknown[][][];
   /** Series left out beyond the limit. */
   truncated: number;
+  /** The type of each aggregate's values. */
+  types: ResultType[];
 }
 
 export type PipelineResult =

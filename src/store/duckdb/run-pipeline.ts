@@ -181,5 +181,13 @@ async function timechart(
     if (si === undefined || bi === undefined) continue;
     values[si]![bi] = pipe.aggs.map((g, i) => readValue(g.name, types[i] ?? 'DOUBLE', r[2 + i]));
   }
-  return { pipe, stepUs, buckets, series, values, truncated };
+  return {
+    pipe,
+    stepUs,
+    buckets,
+    series,
+    values,
+    truncated,
+    types: types.map((t) => RESULT_TYPE[t ?? 'DOUBLE']),
+  };
 }
