@@ -137,7 +137,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1024 * 1024, return503OnClosing: true });
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof LwError) {
-      if (err.code === 'LW_ERR_QUEUE_FULL' || err.code === 'LW_ERR_QUEUE_UNAVAILABLE') reply.header('Retry-After', '1');
+      if (err.code === 'LW_ERR_QUEUE_FULL' || err.code === 'LW_ERR_QUEUE_UNAVAILABLE')
+        reply.header('Retry-After', '1');
       reply.code(err.status).send(err.toJSON());
       return;
     }
@@ -177,7 +178,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     indexerPositions: () => indexer.lag().partitions,
   });
   registerSearch(app, { store, counters: counters.api });
-  const kafkaAudit = await startKafkaAudit(config.sources.kafkaAudit, { queue, ingestTopic: INGEST_TOPIC, logger });
+  const kafkaAudit = await startKafkaAudit(config.sources.kafkaAudit, {
+    queue,
+    ingestTopic: INGEST_TOPIC,
+    logger,
+  });
   registerKafkaTrace(app, kafkaAudit);
   registerStreams(app, streams);
   registerPipelines(app, streams);

@@ -34,8 +34,7 @@ export function flagOverrides(values: Record<string, unknown>): Record<string, u
   for (const [flag, key] of Object.entries(START_FLAGS)) {
     const v = values[flag];
     if (v === undefined) continue;
-    out[key] =
-      OFF_FLAGS.has(flag) && v === 'off' ? null : LIST_FLAGS.has(flag) ? String(v).split(',') : v;
+    out[key] = OFF_FLAGS.has(flag) && v === 'off' ? null : LIST_FLAGS.has(flag) ? String(v).split(',') : v;
   }
   return out;
 }

@@ -791,7 +791,7 @@ export class DuckDBStore implements Store {
       // An empty sample (tiny tables) says nothing: then the counts are exact.
       const scale = percent < 100 && seen > 0 ? total / seen : 1;
       if (percent < 100 && seen > 0) sample = { rows: seen, percent };
-      names.forEach((n, i) => counts.set(n, Math.round(Number(row[i + 1] ?? 0) * scale)));
+      for (const [i, n] of names.entries()) counts.set(n, Math.round(Number(row[i + 1] ?? 0) * scale));
       const extras = selects.filter((s) => s.p.overflow.size > 0);
       if (extras.length > 0) {
         const sql = extras
