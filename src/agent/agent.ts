@@ -66,7 +66,9 @@ export class Agent {
   private running = false;
   private paused = false;
   private wakePoll: (() => void) | null = null;
-  private wakeShip: (() => void) | null = null;
+  /** Set by kickShip: the ship loop has something new to look at. */
+  private shipKicked = false;
+  private shipWaiter: (() => void) | null = null;
   private loops: Promise<void>[] = [];
   private unlock: (() => Promise<void>) | null = null;
   private readonly startedAt = Date.now();
@@ -142,7 +144,7 @@ export class Agent {
     this.running = false;
     this.shipper.stop();
     this.wakePoll?.();
-    this.wakeShip?.();
+    this.kickShip();
     await Promise.allSettled(this.loops);
     for (const stream of [...this.batches.keys()]) await this.seal(stream);
     await this.files.close();
@@ -231,7 +233,7 @@ export class Agent {
       },
       body,
     );
-    this.wakeShip?.();
+    this.kickShip();
   }
 
   // --- shipping --------------------------------------------------------------------------
@@ -248,6 +250,9 @@ export class Agent {
     const done = new Set<number>();
     let stopped = false;
     while (this.running && !stopped) {
+      // Level-triggered: a completion or a new batch while this iteration was busy is not lost.
+      this.shipKicked = false;
+      await this.checkpointAcknowledged(done);
       for (const b of this.spool.all) {
         const seq = b.header.seq;
         if (inflight.size >= window || seq > this.durableSeq + window) break;
@@ -262,16 +267,21 @@ export class Agent {
             await sleep(1000);
           } finally {
             inflight.delete(seq);
+            this.kickShip();
           }
         })();
         inflight.set(seq, p);
       }
-      const wake = new Promise<void>((r) => (this.wakeShip = r));
-      await Promise.race([wake, ...inflight.values()]);
-      this.wakeShip = null;
-      await this.checkpointAcknowledged(done);
+      if (!this.shipKicked) await new Promise<void>((r) => (this.shipWaiter = r));
+      this.shipWaiter = null;
     }
     await Promise.allSettled(inflight.values());
+  }
+
+  /** Wakes the ship loop (a batch was sealed or sent, or the agent stops). */
+  private kickShip(): void {
+    this.shipKicked = true;
+    this.shipWaiter?.();
   }
 
   /** Moves the checkpoint over the oldest batches the server acknowledged, and drops them. */

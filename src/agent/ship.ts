@@ -91,6 +91,7 @@ export class Shipper {
   private readonly log: ShipLogger;
   private stopped = false;
   private readonly wakers = new Set<() => void>();
+  private readonly aborter = new AbortController();
 
   constructor(o: ShipOptions, http: HttpClient, log: ShipLogger) {
     this.o = o;
@@ -98,9 +99,10 @@ export class Shipper {
     this.log = log;
   }
 
-  /** Makes `send` give up at its next wait (the agent is stopping). */
+  /** Makes `send` give up now (the agent is stopping). */
   stop(): void {
     this.stopped = true;
+    this.aborter.abort(); // requests in flight: their batches stay in doubt for the next run
     for (const w of this.wakers) w();
   }
 
@@ -148,7 +150,7 @@ export class Shipper {
         if (h.encoding !== 'identity') headers['content-encoding'] = h.encoding;
         let res: Response;
         try {
-          res = await this.http.request(url, { method: 'POST', headers, body });
+          res = await this.http.request(url, { method: 'POST', headers, body, signal: this.aborter.signal });
         } catch (err) {
           inDoubt = true; // the request may have arrived before the connection failed
           throw err;
@@ -176,6 +178,7 @@ export class Shipper {
         if (Number.isFinite(after)) retryAfterMs = after * 1000;
         this.fail(`server answered ${text}`);
       } catch (err) {
+        if (this.stopped) break;
         this.fail((err as Error).message);
       }
       const backoff = Math.min(this.o.maxMs, this.o.initialMs * 2 ** Math.min(attempt, 30));
@@ -213,7 +216,7 @@ export class Shipper {
   private async countStored(id: string): Promise<number> {
     const base = this.o.server;
     const queue = async () =>
-      (await (await this.http.request(`${base}/api/v1/queue`)).json()) as {
+      (await (await this.http.request(`${base}/api/v1/queue`, { signal: this.aborter.signal })).json()) as {
         lag: { partitions: Array<{ partition: number; position: number; end: number }> };
       };
     const ends = new Map((await queue()).lag.partitions.map((p) => [p.partition, p.end]));
@@ -229,7 +232,7 @@ export class Shipper {
       end: '9999-01-01T00:00:00Z',
       limit: '0',
     });
-    const res = await this.http.request(`${base}/api/v1/search?${qs}`);
+    const res = await this.http.request(`${base}/api/v1/search?${qs}`, { signal: this.aborter.signal });
     if (!res.ok) throw new Error(`cannot look up batch ${id}: ${(await this.http.errorAnswer(res)).text}`);
     return Number(((await res.json()) as { total: number }).total);
   }
