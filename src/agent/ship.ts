@@ -121,7 +121,7 @@ export class Shipper {
   }
 
   /**
-   * Sends `batch` (its body from `read`) until the server has all of it. `inDoubt`: an earlier
+   * Sends `batch` (`body`: its request body from the spool) until the server has all of it. `inDoubt`: an earlier
    * attempt may have reached the server. Resolves true when acknowledged, false when stopped.
    */
   async send(batch: SpooledBatch, body: Buffer, inDoubt: boolean): Promise<boolean> {
@@ -139,7 +139,7 @@ export class Shipper {
               { batch: h.seq, stored, events },
               'batch in doubt: the server has its first events',
             );
-            body = await this.cut(body, h.encoding, stored, new Set(), true);
+            if (stored < events) body = await this.cut(body, h.encoding, stored, new Set(), true);
             skipped += stored;
             events -= stored;
           }
@@ -156,7 +156,8 @@ export class Shipper {
           throw err;
         }
         if (res.ok) {
-          const a = (await res.json()) as Answer;
+          // Acknowledged: even an unreadable answer must not make the batch go again.
+          const a = (await res.json().catch(() => ({}))) as Answer;
           this.state.acked.rejected += a.rejected ?? 0;
           if (a.rejected) {
             this.log.warn(
