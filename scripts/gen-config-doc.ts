@@ -44,6 +44,8 @@ export interface ConfigSection {
   description: string;
   /** The value shape of a map (`streams.<name>`) or list (`routes.<index>`): commented out in the example. */
   template?: 'map' | 'list';
+  /** A nullable object that is null by default (off): its keys are commented out in the example. */
+  offByDefault?: boolean;
   keys: ConfigKey[];
   sections: ConfigSection[];
 }
@@ -178,7 +180,9 @@ export function walkSchema(schema: Schema = configSchema, prefix = ''): ConfigSe
     const where = prefix ? `${prefix}.${name}` : name;
     const u = unwrap(child, where);
     if (u.inner._zod.def.type === 'object') {
-      section.sections.push(walkSchema(child, where));
+      const sub = walkSchema(child, where);
+      if (u.nullable && u.hasDefault && u.default === null) sub.offByDefault = true;
+      section.sections.push(sub);
       continue;
     }
     const value = valueShape(u.inner);
@@ -268,6 +272,15 @@ function exampleYaml(s: ConfigSection, indent: string, out: string[]): void {
       const body: string[] = [];
       exampleYaml(sub, '  ', body);
       out.push(`${indent}# ${sub.template === 'map' ? `${name}.<name>:` : `each entry of ${name}:`}`);
+      for (const l of body) out.push(l === '' ? `${indent}#` : `${indent}#${l}`);
+      continue;
+    }
+    if (sub.offByDefault) {
+      // Null (off) by default: `name: null`, then the keys it would take, commented out.
+      out.push(`${indent}${leaf(sub.path)}: null`);
+      const body: string[] = [];
+      exampleYaml(sub, '  ', body);
+      out.push(`${indent}# ${leaf(sub.path)}:`);
       for (const l of body) out.push(l === '' ? `${indent}#` : `${indent}#${l}`);
       continue;
     }

@@ -124,7 +124,9 @@ describe('Kafka topic audit', { skip }, () => {
       const j = (await res.json()) as {
         groups: Array<{ group: string; consumed: boolean; committed: number; passed_at: string | null }>;
       };
-      return j.groups.length === 2 ? j : null;
+      // Sampling is periodic: wait until it has seen both groups at their final offsets.
+      const committed = Object.fromEntries(j.groups.map((x) => [x.group, x.committed]));
+      return committed.notifier === 6 && committed.analytics === 2 ? j : null;
     });
     const g = Object.fromEntries(trace.groups.map((x) => [x.group, x]));
     assert.equal(g.notifier.consumed, true);
