@@ -218,48 +218,72 @@ describe('agent against a real server', () => {
     }
   });
 
-  test('joins the multi-line Java stack traces of a real JVM log', async () => {
-    // java-app.log was written by a real JVM (java.util.logging; JavaApp.java beside it), which
-    // also wrote the text of every record it logged (java-app.expected.json).
-    const expected = (
-      JSON.parse(fs.readFileSync(path.join(FIXTURES, 'java-app.expected.json'), 'utf8')) as string[]
-    ).map((e) => e.replace(/\n+$/, ''));
-    const text = fs.readFileSync(path.join(FIXTURES, 'java-app.log'));
-    const dir = tmpDir('lw-agent-java-');
-    const file = path.join(dir, 'payments.log');
-    const agent = await startAgent(
-      path.join(dir, 'agent'),
-      agentYaml(
-        server.url,
-        path.join(dir, 'agent'),
-        'java',
-        `  - paths: ['${file}']\n    multiline: { start: '^\\d{4}-\\d{2}-\\d{2} \\d{2}:', timeoutMs: 500 }`,
-      ),
-    );
-    try {
-      // Written in pieces cut in the middle of stack traces, with pauses: the joiner must wait
-      // for the rest, and the timeout must release the last event.
-      const cuts = [0, 3001, 3050, 9000, 12_345, text.length];
-      for (let i = 1; i < cuts.length; i++) {
-        fs.appendFileSync(file, text.subarray(cuts[i - 1], cuts[i]));
-        await sleep(150);
-      }
-      await waitStored(server.url, 'java', expected.length, 60_000, agent);
-      await sleep(1000);
-      const events = await streamEvents(server.url, 'java');
-      // In file order (several records share a millisecond).
-      events.sort((a, b) => Number(a['file.offset']) - Number(b['file.offset']));
-      assert.deepEqual(
-        events.map((e) => e.message),
-        expected,
+  // Logs written by real programs (JavaApp.java and python_app.py beside them), which also wrote
+  // the text of every record they logged (*.expected.json).
+  const realLogs = [
+    {
+      name: 'Java stack traces of a real JVM log (java.util.logging)',
+      stream: 'java',
+      log: 'java-app.log',
+      expected: 'java-app.expected.json',
+      error: / SEVERE /,
+      trace: /\n\tat JavaApp\.process.*\nCaused by: java\.io\.IOException.*\n\tat JavaApp\.charge/s,
+    },
+    {
+      name: 'chained Python tracebacks, blank lines included (logging)',
+      stream: 'python',
+      log: 'python-app.log',
+      expected: 'python-app.expected.json',
+      error: / ERROR /,
+      trace: /\nKeyError: 'inv-\d+'\n\n(During handling|The above exception).*\nValueError: /s,
+    },
+  ];
+  for (const r of realLogs) {
+    test(`joins the multi-line ${r.name}`, async () => {
+      const expected = (JSON.parse(fs.readFileSync(path.join(FIXTURES, r.expected), 'utf8')) as string[]).map(
+        (e) => e.replace(/\n+$/, ''),
       );
-      const severe = events.filter((e) => / SEVERE /.test(String(e.message)));
-      assert.equal(severe.length, expected.filter((e) => / SEVERE /.test(e)).length);
-      assert.ok(severe.every((e) => e.level === 'error' && /\n\tat JavaApp\.charge/.test(String(e.message))));
-    } finally {
-      await agent.stop();
-    }
-  });
+      const text = fs.readFileSync(path.join(FIXTURES, r.log));
+      const dir = tmpDir(`lw-agent-${r.stream}-`);
+      const file = path.join(dir, 'app.log');
+      const agent = await startAgent(
+        path.join(dir, 'agent'),
+        agentYaml(
+          server.url,
+          path.join(dir, 'agent'),
+          r.stream,
+          `  - paths: ['${file}']\n    multiline: { start: '^\\d{4}-\\d{2}-\\d{2} \\d{2}:', timeoutMs: 500 }`,
+        ),
+      );
+      try {
+        // Written in pieces cut in the middle of traces (and of lines), with pauses: the joiner
+        // must wait for the rest, and the timeout must release the last event.
+        const cuts = [0, 0.18, 0.185, 0.54, 0.75, 1].map((f) => Math.floor(f * text.length));
+        for (let i = 1; i < cuts.length; i++) {
+          fs.appendFileSync(file, text.subarray(cuts[i - 1], cuts[i]));
+          await sleep(150);
+        }
+        await waitStored(server.url, r.stream, expected.length, 60_000, agent);
+        await sleep(1000);
+        const events = await streamEvents(server.url, r.stream);
+        // In file order (several records share a millisecond).
+        events.sort((a, b) => Number(a['file.offset']) - Number(b['file.offset']));
+        assert.deepEqual(
+          events.map((e) => e.message),
+          expected,
+        );
+        const errors = events.filter((e) => r.error.test(String(e.message)));
+        assert.equal(errors.length, expected.filter((e) => r.error.test(e)).length);
+        assert.ok(errors.length > 0);
+        for (const e of errors) {
+          assert.equal(e.level, 'error');
+          assert.match(String(e.message), r.trace);
+        }
+      } finally {
+        await agent.stop();
+      }
+    });
+  }
 
   test('bad config is reported with the file, line and key', async () => {
     const dir = tmpDir('lw-agent-config-');

@@ -13,7 +13,7 @@ import type { AgentConfig, FileGroup, MultilineConfig } from './config.ts';
 import { type FileLabels, fileSuffix } from './encode.ts';
 import { type FileEvent, MultilineJoiner } from './multiline.ts';
 import type { FilePosition } from './positions.ts';
-import { FINGERPRINT_BYTES, fileKey, TailedFile } from './tail-file.ts';
+import { FINGERPRINT_BYTES, fileKey, isBlank, type Line, TailedFile } from './tail-file.ts';
 
 /** A file being read, with what its events need. */
 export interface Tracked {
@@ -248,23 +248,23 @@ export class FileSet {
       const lines = await f.read();
       if (lines.length === 0 && f.offset === before) break;
       read += f.offset - before;
-      for (const l of lines) {
-        if (t.joiner) {
-          const ev = t.joiner.push(l.text, l.offset, l.end, now);
-          if (ev) await this.sink.add(t, ev);
-        } else await this.sink.add(t, l);
-      }
+      for (const l of lines) await this.feed(t, l, now);
     }
     if (t.joiner?.pending && t.multiline && now - t.joiner.lastLineAt >= t.multiline.timeoutMs) {
       await this.sink.add(t, t.joiner.flush()!);
     }
     if (f.rotated && now - f.lastDataAt >= this.cfg.closeInactiveMs && !this.sink.full()) {
-      for (const l of await f.read(true)) {
-        const ev = t.joiner ? t.joiner.push(l.text, l.offset, l.end, now) : l;
-        if (ev) await this.sink.add(t, ev);
-      }
+      for (const l of await f.read(true)) await this.feed(t, l, now);
       await this.closeFile(name, t);
     }
+  }
+
+  /** One line to the multi-line joiner, or as an event of its own (unless blank). */
+  private async feed(t: Tracked, l: Line, now: number): Promise<void> {
+    if (t.joiner) {
+      const ev = t.joiner.push(l.text, l.offset, l.end, now);
+      if (ev) await this.sink.add(t, ev);
+    } else if (!isBlank(l.text)) await this.sink.add(t, l);
   }
 
   /** Stops reading a rotated file, after releasing its last event. */

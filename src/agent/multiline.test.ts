@@ -51,6 +51,26 @@ const cases: Array<{
     want: [['first', ...PY].join('\n'), 'after'],
   },
   {
+    name: 'blank lines inside an event are kept, at its end dropped, and never start one',
+    lines: [
+      '2026-01-02 10:00:00,001 ERROR app: failed',
+      'Traceback (most recent call last):',
+      'KeyError: 1',
+      '',
+      'During handling of the above exception, another exception occurred:',
+      '',
+      'ValueError: 2',
+      '',
+      '',
+      '2026-01-02 10:00:01,000 INFO app: next',
+    ],
+    cfg: { start: '^(?!\\s|Traceback|During|\\w+Error:)' },
+    want: [
+      '2026-01-02 10:00:00,001 ERROR app: failed\nTraceback (most recent call last):\nKeyError: 1\n\nDuring handling of the above exception, another exception occurred:\n\nValueError: 2',
+      '2026-01-02 10:00:01,000 INFO app: next',
+    ],
+  },
+  {
     name: 'lines before the first start line are events of their own',
     lines: ['\tat orphan', '\tat orphan2', 'START x'],
     cfg: { start: '^START' },

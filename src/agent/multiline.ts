@@ -10,6 +10,7 @@
  * end offset of its last line (after the newline), so a checkpoint can point just after it.
  */
 import type { MultilineConfig } from './config.ts';
+import { isBlank } from './tail-file.ts';
 
 export interface FileEvent {
   text: string;
@@ -40,16 +41,25 @@ export class MultilineJoiner {
     return this.parts.length > 0;
   }
 
-  /** Adds one line (without its newline); returns the event it completed, if any. */
+  /**
+   * Adds one line (without its newline); returns the event it completed, if any. A blank line
+   * never starts an event: it belongs to the event being joined (a Python chained traceback has
+   * some), and blank lines at an event's end are dropped from its text.
+   */
   push(line: string, offset: number, end: number, now: number): FileEvent | null {
     this.lastLineAt = now;
+    const blank = isBlank(line);
+    if (blank && this.parts.length === 0) return null;
     let done: FileEvent | null = null;
     const bytes = Buffer.byteLength(line) + 1;
     if (
       this.parts.length > 0 &&
-      (this.start.test(line) || this.parts.length >= this.maxLines || this.bytes + bytes > this.maxBytes)
+      ((!blank && this.start.test(line)) ||
+        this.parts.length >= this.maxLines ||
+        this.bytes + bytes > this.maxBytes)
     ) {
       done = this.flush();
+      if (blank) return done;
     }
     if (this.parts.length === 0) this.offset = offset;
     this.parts.push(line);
@@ -61,7 +71,9 @@ export class MultilineJoiner {
   /** Releases the event being joined, if any. */
   flush(): FileEvent | null {
     if (this.parts.length === 0) return null;
-    const ev = { text: this.parts.join('\n'), offset: this.offset, end: this.end };
+    let n = this.parts.length;
+    while (n > 1 && isBlank(this.parts[n - 1])) n--;
+    const ev = { text: this.parts.slice(0, n).join('\n'), offset: this.offset, end: this.end };
     this.parts = [];
     this.bytes = 0;
     return ev;

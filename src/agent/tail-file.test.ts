@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { TailedFile } from './tail-file.ts';
+import { isBlank, TailedFile } from './tail-file.ts';
 
 function tmpFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lw-tail-')), 'app.log');
@@ -13,10 +13,17 @@ test('tail: complete lines with their offsets; CRLF and blank lines; a partial l
   const p = tmpFile();
   fs.writeFileSync(p, 'one\r\n\ntwo\n   \nthr');
   const f = (await TailedFile.open(p))!;
-  assert.deepEqual(await f.read(), [
+  const lines = await f.read();
+  assert.deepEqual(lines, [
     { text: 'one', offset: 0, end: 5 },
+    { text: '', offset: 5, end: 6 },
     { text: 'two', offset: 6, end: 10 },
+    { text: '   ', offset: 10, end: 14 },
   ]);
+  assert.deepEqual(
+    lines.map((l) => isBlank(l.text)),
+    [false, true, false, true],
+  );
   assert.equal(f.offset, 14);
   assert.deepEqual(await f.read(), []);
   fs.appendFileSync(p, 'ee\n');

@@ -21,6 +21,11 @@ export interface Line {
   end: number;
 }
 
+/** A line the server's ingest skips (empty, or a few blanks); not an event on its own. */
+export function isBlank(text: string): boolean {
+  return text.length === 0 || (text.length < 8 && text.trim() === '');
+}
+
 export function fileKey(dev: number, ino: number): string {
   return `${dev}:${ino}`;
 }
@@ -120,9 +125,9 @@ export class TailedFile {
   }
 
   /**
-   * Reads what was appended since the last call and returns its complete lines (blank lines, as
-   * the server's ingest defines them, are skipped; the offset still moves past them). `final` also returns a last line without a
-   * newline (the file is rotated and idle: nobody will finish it).
+   * Reads what was appended since the last call and returns its complete lines, blank ones
+   * included (see isBlank). `final` also returns a last line without a newline (the file is
+   * rotated and idle: nobody will finish it).
    */
   async read(final = false): Promise<Line[]> {
     const lines: Line[] = [];
@@ -148,10 +153,7 @@ export class TailedFile {
   private pushLine(out: Line[], buf: Buffer, start: number, stop: number, next: number): void {
     let e = stop;
     if (e > start && buf[e - 1] === 13) e--;
-    if (e === start) return;
-    const text = buf.toString('utf8', start, e);
-    if (e - start < 8 && text.trim() === '') return;
-    out.push({ text, offset: this.offset + start, end: this.offset + next });
+    out.push({ text: buf.toString('utf8', start, e), offset: this.offset + start, end: this.offset + next });
   }
 
   async close(): Promise<void> {
