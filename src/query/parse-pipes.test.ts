@@ -114,6 +114,19 @@ const CASES: Array<[string, Pipe[]]> = [
   ],
   ['* | sort by x DESC', [{ type: 'sort', keys: [{ field: 'x', desc: true }] }]],
   [
+    '* | sort by (count() desc, p99(duration_ms)) | fields host, count()',
+    [
+      {
+        type: 'sort',
+        keys: [
+          { field: 'count()', desc: true },
+          { field: 'p99(duration_ms)', desc: false },
+        ],
+      },
+      { type: 'fields', names: ['host', 'count()'] },
+    ],
+  ],
+  [
     '* | sort x asc, y',
     [
       {

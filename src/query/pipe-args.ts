@@ -4,13 +4,16 @@
  * malformed pipe answers 400 with the exact place, as the filter does.
  *
  * Names: `http.status`, `@timestamp`, `x-forwarded-for` (dashes allowed where a name cannot be an
- * arithmetic expression), or any text in backquotes: `` `my field` ``.
+ * arithmetic expression), an aggregate's column as its call (`count()`), or any text in
+ * backquotes: `` `my field` ``.
  */
 import type { PipeSpec } from '../core/query-ast.ts';
 import { isSpace, syntaxError } from './lexer.ts';
 
 const NAME_RE = /[\p{L}\p{N}_.@][\p{L}\p{N}_.@-]*/uy;
 const NAME_NO_DASH_RE = /[\p{L}_@][\p{L}\p{N}_.@]*/uy;
+/** The argument part of an aggregate's column name, right after the function name. */
+const CALL_RE = /\([\p{L}\p{N}_.@-]*\)/uy;
 const NUMBER_RE = /(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 const DURATION_RE = /(?:\d+(?:\.\d+)?(?:ms|us|µs|ns|s|m|h|d|w))+/y;
 
@@ -90,10 +93,18 @@ export class PipeArgs {
     return m[0];
   }
 
+  /**
+   * A field name, or a column an aggregate produced, written as the call (`count()`,
+   * `p99(duration_ms)`): `sort by (count() desc)` needs no alias.
+   */
   name(what = 'a field name', allowDash = true): string {
     const n = this.tryName(allowDash);
     if (n === null) this.error(`expected ${what}`, what);
-    return n;
+    CALL_RE.lastIndex = this.pos;
+    const call = CALL_RE.exec(this.src);
+    if (call === null) return n;
+    this.pos += call[0].length;
+    return n + call[0];
   }
 
   /** A comma-separated list of names, optionally in parentheses. */
