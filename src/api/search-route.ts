@@ -5,7 +5,7 @@
  * number of matches (rows after the pipes) in the range. With an aggregating pipe (stats,
  * timechart, top, rare): `{"columns": [{name, type}], "rows": [[...]], "total": N, "took_ms": T}`.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LwError } from '../core/errors.ts';
 import type { Pipe } from '../core/pipe-ast.ts';
 import { parsePipes } from '../query/parse-pipes.ts';
@@ -15,6 +15,7 @@ import { parseDuration } from '../query/time-literal.ts';
 import { formatTimestamp } from '../core/time.ts';
 import type { Store } from '../store/store.ts';
 import { resolveRange } from './time-params.ts';
+import { noteAccess } from './audit/audit-routes.ts';
 
 export const MAX_LIMIT = 10_000;
 
@@ -87,8 +88,29 @@ export function autoStepUs(start: number | null, end: number | null, nowUs: numb
   return NICE_STEPS_S[NICE_STEPS_S.length - 1] * 1e6;
 }
 
+/** Tells the audit trail what a read answered (audit/audit-routes.ts). */
+function note(
+  req: FastifyRequest,
+  params: Record<string, unknown>,
+  r: Resolved,
+  kind: string,
+  results: number,
+  events?: Array<{ stream?: unknown }>,
+): void {
+  const query = String(params.q ?? '');
+  noteAccess(req, {
+    kind,
+    query,
+    start: r.start,
+    end: r.end,
+    filter: r.filter,
+    results,
+    ...(events ? { events } : {}),
+  });
+}
+
 export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
-  const handler = async (params: Record<string, unknown>) => {
+  const handler = async (req: FastifyRequest, params: Record<string, unknown>) => {
     const t0 = performance.now();
     const now = Date.now();
     const r = resolveQuery(params, now, true);
@@ -125,6 +147,8 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
         nowUs: now * 1000,
       });
       const took_ms = Math.round((performance.now() - t0) * 100) / 100;
+      if (res.kind === 'events') note(req, params, r, 'events', res.total, res.events);
+      else note(req, params, r, 'aggregate', res.kind === 'table' ? res.total : res.data.buckets.length);
       const notes = {
         ...(res.warnings.length ? { warnings: res.warnings } : {}),
         ...(res.kind !== 'events' && res.approximate.length ? { approximate: res.approximate } : {}),
@@ -153,6 +177,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
       };
     }
     const res = await deps.store.search({ filter: r.filter, start: r.start, end: r.end, limit, order });
+    note(req, params, r, 'events', res.total, res.events);
     return {
       events: res.events,
       total: res.total,
@@ -160,7 +185,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
       stats: res.stats,
     };
   };
-  app.get('/api/v1/search', (req) => handler(req.query as Record<string, unknown>));
+  app.get('/api/v1/search', (req) => handler(req, req.query as Record<string, unknown>));
 
   // Counts over time (the histogram above a result list), optionally split by a field.
   app.get('/api/v1/histogram', async (req) => {
@@ -177,6 +202,13 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
     } else step = autoStepUs(r.start, r.end, now * 1000);
     const by = params.by === undefined || params.by === '' ? null : String(params.by);
     const rows = await deps.store.histogram(r.filter, r.start, r.end, step, by);
+    note(
+      req,
+      params,
+      r,
+      'histogram',
+      rows.reduce((a, row) => a + row.count, 0),
+    );
     // Zero-filled series over the whole range, buckets aligned to multiples of the step.
     const first = r.start !== null ? Math.floor(r.start / step) * step : (rows[0]?.t ?? 0);
     const last = r.end !== null ? Math.floor((r.end - 1) / step) * step : (rows.at(-1)?.t ?? first);
@@ -206,8 +238,10 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
   // The fields of the matching events, with types and coverage (the sidebar of a search page).
   app.get('/api/v1/fields', async (req) => {
     const t0 = performance.now();
-    const r = resolveQuery(req.query as Record<string, unknown>, Date.now());
+    const params = req.query as Record<string, unknown>;
+    const r = resolveQuery(params, Date.now());
     const res = await deps.store.fieldStats(r.filter, r.start, r.end);
+    note(req, params, r, 'fields', res.total);
     return {
       total: res.total,
       fields: res.fields.map((f) => ({
@@ -230,6 +264,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
     }
     const field = (req.params as { name: string }).name;
     const res = await deps.store.topValues(r.filter, r.start, r.end, field, limit);
+    note(req, params, r, 'values', res.total);
     return {
       field,
       total: res.total,
@@ -241,5 +276,5 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
       took_ms: Math.round((performance.now() - t0) * 100) / 100,
     };
   });
-  app.post('/api/v1/search', (req) => handler((req.body ?? {}) as Record<string, unknown>));
+  app.post('/api/v1/search', (req) => handler(req, (req.body ?? {}) as Record<string, unknown>));
 }

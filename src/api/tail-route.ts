@@ -19,7 +19,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessInfo } from './audit/audit-routes.ts';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { LwError } from '../core/errors.ts';
 import { toOutputEvent, type TailHub, type TailSubscription } from '../processors/tail-hub.ts';
@@ -40,6 +41,8 @@ export interface TailDeps {
   bufferEvents: number;
   heartbeatSeconds: number;
   isShuttingDown: () => boolean;
+  /** Called once a tail starts streaming (the audit trail records who tails what). */
+  onOpen?: (req: FastifyRequest | IncomingMessage, access: AccessInfo) => void;
 }
 
 /** What a tail writes to, SSE or WebSocket. */
@@ -222,7 +225,20 @@ export function registerTail(app: FastifyInstance, deps: TailDeps): void {
     if (deps.hub.size >= deps.maxClients) throw new LwError('LW_ERR_TOO_MANY_TAILS', [deps.hub.size]);
     return r;
   };
-  const run = (r: TailRequest, t: Transport, onClose: (fn: () => void) => void) => {
+  const run = (
+    req: FastifyRequest | IncomingMessage,
+    r: TailRequest,
+    t: Transport,
+    onClose: (fn: () => void) => void,
+  ) => {
+    deps.onOpen?.(req, {
+      kind: 'tail',
+      query: r.query,
+      start: r.since,
+      end: null,
+      filter: r.filter,
+      results: 0,
+    });
     const sub = deps.hub.subscribe(r.matcher, deps.bufferEvents);
     const s = new TailSession(sub, t, heartbeatMs);
     sessions.add(s);
@@ -248,7 +264,7 @@ export function registerTail(app: FastifyInstance, deps: TailDeps): void {
       connection: 'keep-alive',
     });
     res.flushHeaders();
-    run(r, sseTransport(res), (fn) => res.once('close', fn));
+    run(req, r, sseTransport(res), (fn) => res.once('close', fn));
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -267,7 +283,7 @@ export function registerTail(app: FastifyInstance, deps: TailDeps): void {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => ws.terminate());
-      run(r, wsTransport(ws), (fn) => ws.once('close', fn));
+      run(req, r, wsTransport(ws), (fn) => ws.once('close', fn));
     });
   });
 

@@ -472,6 +472,19 @@ export const configSchema = z
       })
       .prefault({})
       .describe("logwarden's own logs."),
+    audit: z
+      .strictObject({
+        retentionDays: z
+          .number()
+          .int()
+          .min(365)
+          .default(1095)
+          .describe(
+            'Days the audit trail (<dataDir>/audit/) is kept; whole segments whose newest record is older are removed. At least 365.',
+          ),
+      })
+      .prefault({})
+      .describe('Audit trail of who did and looked at what (never removed by store.retentionDays).'),
     auth: z
       .strictObject({
         enabled: z.boolean().default(false).describe('Whether authentication is configured.'),

@@ -200,9 +200,17 @@ export class SegmentLog implements AuditLog {
     const e = { ...entry, time: this.now() };
     if (entry.details) e.details = limitDetails(entry.details);
     this.pending.push(e);
+    this.schedule();
+  }
+
+  /** A background flush in `flushMs`; after a failure, retried as long as records wait. */
+  private schedule(): void {
     this.timer ??= setTimeout(() => {
       this.timer = null;
-      this.flush().catch((err) => this.onError(err));
+      this.flush().catch((err) => {
+        this.onError(err);
+        if (!this.closed) this.schedule();
+      });
     }, this.flushMs);
   }
 
