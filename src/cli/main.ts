@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { LwError } from '../core/errors.ts';
 import { AGENT_HELP, agentCommand } from './agent.ts';
+import { AUDIT_HELP, auditCommand } from './audit.ts';
 import { DEV_HELP, devCommand } from './dev-kafka.ts';
 import { ingestCommand, INGEST_HELP } from './ingest.ts';
 import { PIPELINE_HELP, pipelineCommand } from './pipeline.ts';
@@ -24,6 +25,7 @@ Commands:
   agent     tail files and ship them:   logwarden agent --config agent.yaml
   pipeline  try a pipeline on samples:  logwarden pipeline test --stream app < sample.log
   dev kafka run a local Kafka broker:   logwarden dev kafka
+  audit     monthly access review:      logwarden audit review --month 2026-11
   help      show help for a command:    logwarden help search
 
 Options:
@@ -39,6 +41,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   agent: { run: agentCommand, help: AGENT_HELP },
   pipeline: { run: pipelineCommand, help: PIPELINE_HELP },
   dev: { run: devCommand, help: DEV_HELP },
+  audit: { run: auditCommand, help: AUDIT_HELP },
 };
 
 function version(): string {
