@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Review } from '../api/audit/review.ts';
+import type { VerifyResult } from '../api/audit/segment-log.ts';
 import { errorAnswer, request, serverUrl } from './client.ts';
 import { formatTable } from './search.ts';
 
@@ -98,23 +99,24 @@ export async function auditCommand(argv: string[]): Promise<number> {
     process.stderr.write(`error: ${(await errorAnswer(res)).text}\n`);
     return 1;
   }
-  const body = await res.json();
+  const body = (await res.json()) as Review | VerifyResult;
+  const broken = 'ok' in body && !body.ok;
   if (values.output === 'json') {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-    return sub === 'verify' && !body.ok ? 1 : 0;
+    return broken ? 1 : 0;
   }
-  if (sub === 'review') {
+  if (!('ok' in body)) {
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-    process.stdout.write(formatReview(body as Review, color));
+    process.stdout.write(formatReview(body, color));
     return 0;
   }
-  if (body.ok) {
+  if (!broken) {
     process.stdout.write(
       `audit trail intact: ${body.records} records in ${body.segments} segments, head ${body.head}\n`,
     );
     return 0;
   }
-  const b = body.broken;
+  const b = body.broken!;
   process.stdout.write(
     `audit trail BROKEN at record ${b.seq ?? '?'} (segment ${b.segment}, line ${b.line}): ${b.reason}\n` +
       `${body.records} records before it verified\n`,
