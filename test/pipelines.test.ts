@@ -231,7 +231,7 @@ streams:
     const sender = (async () => {
       // At least `requests` requests, and more until the last version applied (on a loaded
       // machine the changes can take longer than the requests).
-      for (let r = 0; r < requests || !sentAfter.has('v3'); r++) {
+      for (let r = 0; r < requests || (!sentAfter.has('v3') && r < requests * 20); r++) {
         const rows = [];
         const version = applied;
         if (!sentAfter.has(version)) sentAfter.set(version, seq);
