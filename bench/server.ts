@@ -24,6 +24,8 @@ export async function startServer(
       'off',
       '--log-format',
       'json',
+      '--auth',
+      'off',
       ...args,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },

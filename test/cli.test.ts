@@ -201,7 +201,15 @@ describe('start fails fast on bad configuration', () => {
   });
 
   test('binding a non-loopback address without authentication is refused', async () => {
-    const r = await runBounded(['start', '--http', '0.0.0.0:0', '--data-dir', path.join(dir, 'd4')]);
+    const r = await runBounded([
+      'start',
+      '--auth',
+      'off',
+      '--http',
+      '0.0.0.0:0',
+      '--data-dir',
+      path.join(dir, 'd4'),
+    ]);
     assert.equal(r.timedOut, false);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /http\.listen is 0\.0\.0\.0:0/);
@@ -209,6 +217,8 @@ describe('start fails fast on bad configuration', () => {
     assert.match(r.stderr, /127\.0\.0\.1/, 'says what to do instead');
     const s = await runBounded([
       'start',
+      '--auth',
+      'off',
       '--http',
       '127.0.0.1:0',
       '--syslog-udp',

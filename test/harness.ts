@@ -31,6 +31,13 @@ export interface StartOptions {
   configYaml?: string;
   args?: string[];
   syslog?: boolean;
+  /**
+   * Authentication on (the product's default). Off unless asked for, so that tests of other
+   * features call the API without credentials (auth-off servers bind loopback only).
+   */
+  auth?: boolean;
+  /** Extra environment variables of the server process. */
+  env?: Record<string, string>;
 }
 
 /** Starts a server; rejects with its output if it exits before listening. */
@@ -44,8 +51,13 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     fs.writeFileSync(f, opts.configYaml);
     args.push('--config', f);
   }
+  if (!opts.auth) args.push('--auth', 'off');
   args.push(...(opts.args ?? []));
-  const proc = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout!.on('data', (d) => {
     out += d;

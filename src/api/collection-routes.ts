@@ -39,8 +39,10 @@ function ifVersionParam(q: unknown): number | undefined {
 
 export function registerCollection<V>(app: FastifyInstance, plural: string, c: Collection<V>): void {
   const base = `/api/v1/${plural}`;
-  app.get(base, async () => ({ [plural]: c.list() }));
-  app.post(base, async (req, reply) => {
+  const read = { config: { permission: 'config:read' as const } };
+  const write = { config: { permission: 'config:write' as const } };
+  app.get(base, read, async () => ({ [plural]: c.list() }));
+  app.post(base, write, async (req, reply) => {
     const { name, ...rest } = objectBody(req.body);
     if (typeof name !== 'string')
       throw new LwError('LW_ERR_BAD_PARAM', ['name', 'required, a string'], { key: 'name' });
@@ -48,14 +50,14 @@ export function registerCollection<V>(app: FastifyInstance, plural: string, c: C
     reply.code(201);
     return v;
   });
-  app.get<{ Params: { name: string } }>(`${base}/:name`, async (req) => c.get(req.params.name));
-  app.put<{ Params: { name: string } }>(`${base}/:name`, async (req) => {
+  app.get<{ Params: { name: string } }>(`${base}/:name`, read, async (req) => c.get(req.params.name));
+  app.put<{ Params: { name: string } }>(`${base}/:name`, write, async (req) => {
     const { name, ...rest } = objectBody(req.body);
     if (name !== undefined && name !== req.params.name)
       throw new LwError('LW_ERR_BAD_PARAM', ['name', 'differs from the name in the URL'], { key: 'name' });
     return c.save(req.params.name, rest, 'put', ifVersionParam(req.query));
   });
-  app.delete<{ Params: { name: string } }>(`${base}/:name`, async (req, reply) => {
+  app.delete<{ Params: { name: string } }>(`${base}/:name`, write, async (req, reply) => {
     await c.delete(req.params.name);
     reply.code(204);
   });

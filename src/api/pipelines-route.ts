@@ -26,7 +26,7 @@ function bad(key: string, reason: string): LwError {
 }
 
 export function registerPipelines(app: FastifyInstance, registry: StreamRegistry): void {
-  app.post('/api/v1/pipelines/simulate', async (req) => {
+  app.post('/api/v1/pipelines/simulate', { config: { permission: 'config:read' } }, async (req) => {
     const b = req.body as Record<string, unknown> | null;
     if (b === null || typeof b !== 'object' || Array.isArray(b))
       throw new LwError('LW_ERR_BAD_REQUEST', ['expected a JSON object body']);

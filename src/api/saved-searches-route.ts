@@ -102,7 +102,9 @@ export function registerSavedSearches(app: FastifyInstance, deps: SavedSearchDep
   const base = '/api/v1/saved-searches';
   const notFound = (id: string) => new LwError('LW_ERR_NOT_FOUND', [`saved search ${JSON.stringify(id)}`]);
 
-  app.get(base, async (req) => {
+  const read = { config: { permission: 'saved-searches:read' as const } };
+  const write = { config: { permission: 'saved-searches:write' as const } };
+  app.get(base, read, async (req) => {
     const name = (req.query as Record<string, unknown>).name;
     const all =
       name === undefined
@@ -114,19 +116,19 @@ export function registerSavedSearches(app: FastifyInstance, deps: SavedSearchDep
     return { saved_searches: all.map(view) };
   });
 
-  app.post(base, async (req, reply) => {
+  app.post(base, write, async (req, reply) => {
     const s = validateSavedSearch(req.body);
     const r = await meta.put(SAVED_SEARCH_KIND, randomUUID(), s, { ifVersion: 0, unique: ['name'] });
     return send(reply, r, 201);
   });
 
-  app.get<{ Params: { id: string } }>(`${base}/:id`, async (req, reply) => {
+  app.get<{ Params: { id: string } }>(`${base}/:id`, read, async (req, reply) => {
     const r = await meta.get<SavedSearch>(SAVED_SEARCH_KIND, req.params.id);
     if (r === null) throw notFound(req.params.id);
     return send(reply, r);
   });
 
-  app.put<{ Params: { id: string } }>(`${base}/:id`, async (req, reply) => {
+  app.put<{ Params: { id: string } }>(`${base}/:id`, write, async (req, reply) => {
     const s = validateSavedSearch(req.body);
     const cur = await meta.get(SAVED_SEARCH_KIND, req.params.id);
     if (cur === null) throw notFound(req.params.id);
@@ -137,7 +139,7 @@ export function registerSavedSearches(app: FastifyInstance, deps: SavedSearchDep
     return send(reply, r);
   });
 
-  app.delete<{ Params: { id: string } }>(`${base}/:id`, async (req, reply) => {
+  app.delete<{ Params: { id: string } }>(`${base}/:id`, write, async (req, reply) => {
     const ifVersion = ifMatch(req.headers['if-match']);
     if ((await meta.get(SAVED_SEARCH_KIND, req.params.id)) === null) throw notFound(req.params.id);
     if (!(await meta.delete(SAVED_SEARCH_KIND, req.params.id, { ifVersion }))) throw notFound(req.params.id);

@@ -185,10 +185,11 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
       stats: res.stats,
     };
   };
-  app.get('/api/v1/search', (req) => handler(req, req.query as Record<string, unknown>));
+  const search = { config: { permission: 'search' as const } };
+  app.get('/api/v1/search', search, (req) => handler(req, req.query as Record<string, unknown>));
 
   // Counts over time (the histogram above a result list), optionally split by a field.
-  app.get('/api/v1/histogram', async (req) => {
+  app.get('/api/v1/histogram', search, async (req) => {
     const t0 = performance.now();
     const params = req.query as Record<string, unknown>;
     const now = Date.now();
@@ -236,7 +237,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
   });
 
   // The fields of the matching events, with types and coverage (the sidebar of a search page).
-  app.get('/api/v1/fields', async (req) => {
+  app.get('/api/v1/fields', search, async (req) => {
     const t0 = performance.now();
     const params = req.query as Record<string, unknown>;
     const r = resolveQuery(params, Date.now());
@@ -254,7 +255,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
   });
 
   // Top values of a field among matching events (facets).
-  app.get('/api/v1/fields/:name/values', async (req) => {
+  app.get('/api/v1/fields/:name/values', search, async (req) => {
     const t0 = performance.now();
     const params = req.query as Record<string, unknown>;
     const r = resolveQuery(params, Date.now());
@@ -276,5 +277,5 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
       took_ms: Math.round((performance.now() - t0) * 100) / 100,
     };
   });
-  app.post('/api/v1/search', (req) => handler(req, (req.body ?? {}) as Record<string, unknown>));
+  app.post('/api/v1/search', search, (req) => handler(req, (req.body ?? {}) as Record<string, unknown>));
 }

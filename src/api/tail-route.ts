@@ -253,7 +253,7 @@ export function registerTail(app: FastifyInstance, deps: TailDeps): void {
     });
   };
 
-  app.get(TAIL_PATH, async (req, reply) => {
+  app.get(TAIL_PATH, { config: { permission: 'search' } }, async (req, reply) => {
     const r = open(req.query as Record<string, unknown>);
     reply.hijack();
     const res = reply.raw;

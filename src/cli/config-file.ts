@@ -21,12 +21,16 @@ export const START_FLAGS = {
   role: 'role',
   queue: 'queue.type',
   'kafka-brokers': 'queue.kafka.brokers',
+  auth: 'auth.enabled',
+  'bootstrap-token-file': 'auth.bootstrapTokenFile',
 } as const;
 
 /** Flags whose value `off` disables the listener (config value null). */
 const OFF_FLAGS = new Set<string>(['syslog-udp', 'syslog-tcp']);
 /** Flags whose value is a comma-separated list. */
 const LIST_FLAGS = new Set<string>(['kafka-brokers']);
+/** Flags whose value `on` / `off` is a boolean (anything else is left for validation to name). */
+const ON_OFF_FLAGS = new Set<string>(['auth']);
 
 /** Turns parsed `start` flags into dotted-key overrides for `loadConfig` (`off` -> null). */
 export function flagOverrides(values: Record<string, unknown>): Record<string, unknown> {
@@ -34,7 +38,9 @@ export function flagOverrides(values: Record<string, unknown>): Record<string, u
   for (const [flag, key] of Object.entries(START_FLAGS)) {
     const v = values[flag];
     if (v === undefined) continue;
-    out[key] = OFF_FLAGS.has(flag) && v === 'off' ? null : LIST_FLAGS.has(flag) ? String(v).split(',') : v;
+    if (ON_OFF_FLAGS.has(flag)) out[key] = v === 'on' ? true : v === 'off' ? false : v;
+    else
+      out[key] = OFF_FLAGS.has(flag) && v === 'off' ? null : LIST_FLAGS.has(flag) ? String(v).split(',') : v;
   }
   return out;
 }

@@ -85,7 +85,7 @@ describe('validateConfig', () => {
     assert.equal(c.queue.partitions, undefined);
     assert.equal(c.store.blockRows, 8192);
     assert.equal(c.log.level, 'info');
-    assert.equal(c.auth.enabled, false);
+    assert.equal(c.auth.enabled, true);
     assert.deepEqual(validateConfig({}, 'x.yaml'), c);
     assert.deepEqual(validateConfig(null, 'x.yaml'), c);
   });

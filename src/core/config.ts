@@ -487,10 +487,49 @@ export const configSchema = z
       .describe('Audit trail of who did and looked at what (never removed by store.retentionDays).'),
     auth: z
       .strictObject({
-        enabled: z.boolean().default(false).describe('Whether authentication is configured.'),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Require authentication (user sessions or API tokens) on every route but /healthz and the sign-in. false: no authentication at all, and only loopback addresses may be bound.',
+          ),
+        sessionIdleMinutes: z
+          .number()
+          .positive()
+          .default(30)
+          .describe('A signed-in session ends after this many minutes without a request.'),
+        sessionMaxHours: z
+          .number()
+          .positive()
+          .default(12)
+          .describe('A signed-in session ends this many hours after the sign-in, used or not.'),
+        lockout: z
+          .strictObject({
+            threshold: z
+              .number()
+              .int()
+              .min(1)
+              .default(5)
+              .describe('Failed sign-ins (per user name and per client address) before backoff starts.'),
+            baseSeconds: z
+              .number()
+              .positive()
+              .default(1)
+              .describe('First lockout; each further failure doubles it.'),
+            maxSeconds: z.number().positive().default(900).describe('Longest lockout.'),
+          })
+          .prefault({})
+          .describe('Backoff after repeated failed sign-ins: answered 429 with Retry-After.'),
+        bootstrapTokenFile: z
+          .string()
+          .nullable()
+          .default(null)
+          .describe(
+            'File holding an admin API token (`lw_` + 32 to 128 of A-Z a-z 0-9 _ -) created at the first start instead of the admin password; the environment variable LOGWARDEN_BOOTSTRAP_TOKEN does the same.',
+          ),
       })
       .prefault({})
-      .describe('Authentication (required before binding a non-loopback address).'),
+      .describe('Authentication: users, sessions and API tokens (docs/security.md).'),
   })
   .describe('logwarden configuration');
 

@@ -13,6 +13,13 @@ export const ERRORS = {
   LW_ERR_QUERY_SYNTAX: { status: 400, message: 'cannot parse query at position %s: %s' },
   LW_ERR_BAD_TIME: { status: 400, message: 'cannot parse time %s' },
   LW_ERR_BAD_PARAM: { status: 400, message: 'invalid parameter %s: %s' },
+  LW_ERR_UNAUTHENTICATED: { status: 401, message: 'authentication required: %s' },
+  LW_ERR_FORBIDDEN: { status: 403, message: 'forbidden: %s' },
+  LW_ERR_PASSWORD_CHANGE_REQUIRED: {
+    status: 403,
+    message: 'change your password first (POST /api/v1/auth/password), then retry %s',
+  },
+  LW_ERR_LOGIN_LOCKED: { status: 429, message: 'too many failed sign-ins; retry after %s seconds' },
   LW_ERR_NOT_FOUND: { status: 404, message: 'not found: %s' },
   LW_ERR_CONFLICT: { status: 409, message: 'conflict: %s' },
   LW_ERR_READ_ONLY: {

@@ -125,16 +125,18 @@ export function registerElasticsearch(app: FastifyInstance, deps: ElasticsearchD
     inst.addHook('onSend', async (_req, reply) => {
       reply.header('x-elastic-product', 'Elasticsearch');
     });
-    inst.get('/', async () => versionDocument(info));
-    inst.get('/_license', async () => licenseDocument(info));
-    inst.get('/_xpack', async () => xpackDocument(info));
-    inst.get('/_cluster/health', async () => clusterHealthDocument(info));
-    inst.get('/_nodes/http', async (req) => nodesDocument(info, req.host));
+    // Shippers probe and set up with the same credentials they send events with.
+    const ingest = { config: { permission: 'ingest' as const } };
+    inst.get('/', ingest, async () => versionDocument(info));
+    inst.get('/_license', ingest, async () => licenseDocument(info));
+    inst.get('/_xpack', ingest, async () => xpackDocument(info));
+    inst.get('/_cluster/health', ingest, async () => clusterHealthDocument(info));
+    inst.get('/_nodes/http', ingest, async (req) => nodesDocument(info, req.host));
     for (const prefix of SetupObjects.prefixes()) {
       const handler = setupRoute(prefix);
       const methods: Array<'GET' | 'PUT' | 'POST' | 'DELETE'> = ['GET', 'PUT', 'POST', 'DELETE'];
-      inst.route({ method: methods, url: `/${prefix}`, handler });
-      inst.route({ method: methods, url: `/${prefix}/:names`, handler });
+      inst.route({ method: methods, url: `/${prefix}`, handler, ...ingest });
+      inst.route({ method: methods, url: `/${prefix}/:names`, handler, ...ingest });
     }
     // `_refresh`: everything appended so far becomes searchable (the official clients' bulk
     // helper calls it with refreshOnCompletion).
@@ -143,10 +145,10 @@ export function registerElasticsearch(app: FastifyInstance, deps: ElasticsearchD
       const ok = await waitIndexed(deps, upTo);
       return { _shards: { total: 1, successful: ok ? 1 : 0, failed: ok ? 0 : 1 } };
     };
-    inst.route({ method: ['GET', 'POST'], url: '/_refresh', handler: refresh });
-    inst.route({ method: ['GET', 'POST'], url: '/:index/_refresh', handler: refresh });
+    inst.route({ method: ['GET', 'POST'], url: '/_refresh', handler: refresh, ...ingest });
+    inst.route({ method: ['GET', 'POST'], url: '/:index/_refresh', handler: refresh, ...ingest });
     // Creating an index (Logstash's ILM rollover set-up): acknowledged, nothing to do.
-    inst.put('/:index', async (req, reply) => {
+    inst.put('/:index', ingest, async (req, reply) => {
       (req.raw as Readable).resume();
       const index = (req.params as { index: string }).index;
       if (index.startsWith('_')) {
@@ -156,7 +158,7 @@ export function registerElasticsearch(app: FastifyInstance, deps: ElasticsearchD
       }
       return { acknowledged: true, shards_acknowledged: true, index };
     });
-    const opts = { bodyLimit: Number.MAX_SAFE_INTEGER };
+    const opts = { bodyLimit: Number.MAX_SAFE_INTEGER, ...ingest };
     inst.post('/_bulk', opts, bulk);
     inst.put('/_bulk', opts, bulk);
     inst.post('/:index/_bulk', opts, bulk);

@@ -221,8 +221,10 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
   app.register(async (inst) => {
     inst.removeAllContentTypeParsers();
     inst.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    inst.post('/api/v1/ingest', { bodyLimit: Number.MAX_SAFE_INTEGER }, (req, reply) =>
-      handle(req, reply, deps),
+    inst.post(
+      '/api/v1/ingest',
+      { bodyLimit: Number.MAX_SAFE_INTEGER, config: { permission: 'ingest' } },
+      (req, reply) => handle(req, reply, deps),
     );
   });
 }

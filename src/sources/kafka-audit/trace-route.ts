@@ -20,7 +20,7 @@ function intParam(q: Record<string, string | undefined>, name: string): number {
 }
 
 export function registerKafkaTrace(app: FastifyInstance, audit: KafkaAudit | null): void {
-  app.get('/api/v1/kafka/trace', async (req) => {
+  app.get('/api/v1/kafka/trace', { config: { permission: 'monitor' } }, async (req) => {
     if (audit === null)
       throw new LwError('LW_ERR_NOT_FOUND', ['the Kafka topic audit (sources.kafkaAudit) is not configured']);
     const q = req.query as Record<string, string | undefined>;

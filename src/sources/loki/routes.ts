@@ -86,16 +86,20 @@ export function registerLoki(app: FastifyInstance, deps: LokiDeps): void {
   app.register(async (inst) => {
     inst.removeAllContentTypeParsers();
     inst.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    inst.post('/loki/api/v1/push', { bodyLimit: Number.MAX_SAFE_INTEGER }, async (req, reply) => {
-      try {
-        await push(req, reply, deps);
-      } catch (err) {
-        if (!(err instanceof LwError)) throw err;
-        (req.raw as Readable).resume();
-        sendError(reply, err);
-      }
-      // An async handler that sent must return the reply, or Fastify sends again.
-      return reply;
-    });
+    inst.post(
+      '/loki/api/v1/push',
+      { bodyLimit: Number.MAX_SAFE_INTEGER, config: { permission: 'ingest' } },
+      async (req, reply) => {
+        try {
+          await push(req, reply, deps);
+        } catch (err) {
+          if (!(err instanceof LwError)) throw err;
+          (req.raw as Readable).resume();
+          sendError(reply, err);
+        }
+        // An async handler that sent must return the reply, or Fastify sends again.
+        return reply;
+      },
+    );
   });
 }

@@ -132,22 +132,26 @@ export function registerOtlp(app: FastifyInstance, deps: OtlpDeps): void {
   app.register(async (inst) => {
     inst.removeAllContentTypeParsers();
     inst.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    inst.post('/v1/logs', { bodyLimit: Number.MAX_SAFE_INTEGER }, async (req, reply) => {
-      const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      const proto = ct === 'application/x-protobuf';
-      try {
-        if (!proto && ct !== 'application/json')
-          throw new LwError('LW_ERR_UNSUPPORTED_MEDIA_TYPE', [
-            `${JSON.stringify(ct)} (OTLP/HTTP takes application/x-protobuf or application/json)`,
-          ]);
-        await exportLogs(req, reply, deps, proto);
-      } catch (err) {
-        if (!(err instanceof LwError)) throw err;
-        (req.raw as Readable).resume();
-        sendError(reply, proto, err);
-      }
-      // An async handler that sent must return the reply, or Fastify sends again.
-      return reply;
-    });
+    inst.post(
+      '/v1/logs',
+      { bodyLimit: Number.MAX_SAFE_INTEGER, config: { permission: 'ingest' } },
+      async (req, reply) => {
+        const ct = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        const proto = ct === 'application/x-protobuf';
+        try {
+          if (!proto && ct !== 'application/json')
+            throw new LwError('LW_ERR_UNSUPPORTED_MEDIA_TYPE', [
+              `${JSON.stringify(ct)} (OTLP/HTTP takes application/x-protobuf or application/json)`,
+            ]);
+          await exportLogs(req, reply, deps, proto);
+        } catch (err) {
+          if (!(err instanceof LwError)) throw err;
+          (req.raw as Readable).resume();
+          sendError(reply, proto, err);
+        }
+        // An async handler that sent must return the reply, or Fastify sends again.
+        return reply;
+      },
+    );
   });
 }
