@@ -60,7 +60,6 @@ export interface AccessInfo {
 
 export type ActorOf = (req: FastifyRequest | IncomingMessage) => AuditActor;
 
-
 const notes = new WeakMap<object, AccessInfo>();
 
 /** Called by a read route with its answer; recorded when the response has been sent. */
@@ -146,15 +145,15 @@ export function registerAudit(app: FastifyInstance, deps: AuditRouteDeps): void 
     if (noun === undefined || verb === undefined) return payload;
     const params = (req.params ?? {}) as Record<string, unknown>;
     const body = (req.body ?? null) as Record<string, unknown> | null;
-    let target = params.name ?? params.id ?? body?.name;
-    let error: unknown;
+    let answer: Record<string, unknown> | null = null;
     if (typeof payload === 'string') {
       try {
-        const answer = JSON.parse(payload);
-        target ??= answer?.id;
-        error = answer?.code;
+        answer = JSON.parse(payload);
       } catch {}
     }
+    // The object's key: from the URL, else the id the answer gives a new one, else its name.
+    const target = params.name ?? params.id ?? answer?.id ?? body?.name;
+    const error = answer?.code;
     const ok = reply.statusCode < 400;
     log.record({
       actor: actorOf(req),
