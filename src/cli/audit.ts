@@ -27,6 +27,11 @@ Options:
 const n = (name: string) => ({ name, type: 'number' });
 const s = (name: string) => ({ name, type: 'string' });
 
+/** `queries 250 > 3x own mean 21.33` as `queries > 3x own` (the numbers are in the columns). */
+function shortReason(u: string): string {
+  return u.replace(/ [\d.]+ > /, ' > ').replace(/ (mean|median) [\d.]+$/, '');
+}
+
 /** The review as text: one titled table per part, each with a bar chart of its last number. */
 export function formatReview(r: Review, color: boolean): string {
   const part = (title: string, cols: Array<{ name: string; type: string }>, rows: unknown[][]) =>
@@ -43,7 +48,7 @@ export function formatReview(r: Review, color: boolean): string {
       [s('user'), s('unusual'), n('exported'), n('own mean'), n('peer median'), n('queries')],
       r.volume.map((v) => [
         v.user,
-        v.unusual.length ? `YES: ${v.unusual.join('; ')}` : '',
+        v.unusual.length ? `YES: ${v.unusual.map(shortReason).join(', ')}` : '',
         v.exported,
         v.ownBaseline?.queries ?? '',
         v.peerMedian?.queries ?? '',

@@ -67,7 +67,7 @@ export function noteAccess(req: FastifyRequest, info: AccessInfo): void {
   notes.set(req, info);
 }
 
-/** Streams a filter is limited to (`stream:a`, `stream:(a OR b)`, inside a top-level AND), or null. */
+/** Streams a filter is limited to (`stream:a`, `stream:(a OR b)`, in a top-level AND), or null. */
 export function streamsOfFilter(f: FilterNode): string[] | null {
   const leaf = (n: FilterNode): string[] | null =>
     (n.type === 'word' || n.type === 'exact') && n.field === 'stream'
@@ -75,14 +75,14 @@ export function streamsOfFilter(f: FilterNode): string[] | null {
       : n.type === 'or' && n.children.every((c) => leaf(c) !== null)
         ? n.children.flatMap((c) => leaf(c)!)
         : null;
-  if (f.type === 'and') {
-    for (const c of f.children) {
-      const s = leaf(c);
-      if (s !== null) return s;
-    }
-    return null;
+  if (f.type !== 'and') return leaf(f);
+  // Several stream conditions (the caller's own and its allow-list): the streams all allow.
+  let out: string[] | null = null;
+  for (const c of f.children) {
+    const s = leaf(c);
+    if (s !== null) out = out === null ? s : out.filter((x) => s.includes(x));
   }
-  return leaf(f);
+  return out;
 }
 
 function accessDetails(a: AccessInfo): { action: string; details: Record<string, unknown> } {

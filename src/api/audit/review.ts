@@ -17,8 +17,8 @@ import { LwError } from '../../core/errors.ts';
 import { type AuditRecord, actorLabel } from './audit-record.ts';
 
 export const ACCESS_ACTIONS = new Set(['search', 'export', 'tail']);
-/** Actions that change who may access what. */
-export const RIGHTS_ACTION = /^(user|token|role)\.|^auth\.password$/;
+/** Actions that change who may access what (users, their roles and passwords, tokens). */
+export const RIGHTS_ACTION = /^(user|token|role)\./;
 export const OWN_FACTOR = 3;
 export const PEER_FACTOR = 5;
 export const MIN_PEERS = 3;
