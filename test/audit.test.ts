@@ -11,16 +11,19 @@ import { SegmentLog } from '../src/api/audit/segment-log.ts';
 import { ingest, runCli, type Server, startServer, tmpDir, waitIndexed } from './harness.ts';
 import { mulberry32 } from './prng.ts';
 
-const NO_AUTH = 'auth:\n  enabled: false\n';
-
 type AuditEvent = Record<string, unknown>;
 
-async function api(s: Server, method: string, p: string, body?: unknown) {
+async function api(
+  s: Server,
+  method: string,
+  p: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${s.url}${p}`, {
     method,
-    ...(body !== undefined
-      ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
-      : {}),
+    headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
   return { status: res.status, body: text === '' ? null : JSON.parse(text) };
@@ -44,7 +47,7 @@ async function auditCount(s: Server, q: string, n: number): Promise<AuditEvent[]
 
 test('every audited action is recorded; records survive kill -9; verify finds an edited byte', async () => {
   const dataDir = tmpDir('lw-audit-');
-  let s = await startServer({ dataDir, configYaml: NO_AUTH });
+  let s = await startServer({ dataDir });
   try {
     const web = Array.from({ length: 1200 }, (_, i) =>
       JSON.stringify({ message: `GET /item/${i}`, level: i % 10 === 0 ? 'error' : 'info' }),
@@ -170,13 +173,13 @@ test('every audited action is recorded; records survive kill -9; verify finds an
     // kill -9 right after an acknowledged change: the record is there after the restart.
     assert.equal((await api(s, 'POST', '/api/v1/streams', { name: 'durable' })).status, 201);
     await s.kill9();
-    s = await startServer({ dataDir, configYaml: NO_AUTH });
+    s = await startServer({ dataDir });
     assert.equal((await audit(s, 'action:stream.create target:durable')).total, 1);
     // A search is flushed within a second of its answer.
     assert.equal((await api(s, 'GET', `/api/v1/search?${q({ q: 'needle-after-restart' })}`)).status, 200);
     await new Promise((res) => setTimeout(res, 1000));
     await s.kill9();
-    s = await startServer({ dataDir, configYaml: NO_AUTH });
+    s = await startServer({ dataDir });
     assert.equal((await audit(s, 'details.query:"needle-after-restart"')).total, 1);
 
     const total = (await audit(s)).total;
@@ -199,13 +202,92 @@ test('every audited action is recorded; records survive kill -9; verify finds an
     lines[2] =
       lines[2]!.slice(0, at) + (digit === '9' ? '8' : String(Number(digit) + 1)) + lines[2]!.slice(at + 1);
     fs.writeFileSync(seg, lines.join('\n'));
-    s = await startServer({ dataDir, configYaml: NO_AUTH });
+    s = await startServer({ dataDir });
     const broken = await api(s, 'GET', '/api/v1/audit/verify');
     assert.equal(broken.body.ok, false);
     assert.deepEqual([broken.body.broken.seq, broken.body.broken.line, broken.body.records], [2, 3, 2]);
     const cli = await runCli(['audit', 'verify', '--server', s.url]);
     assert.equal(cli.code, 1);
     assert.match(cli.stdout, /BROKEN at record 2/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('with authentication: sign-ins (both outcomes), user changes and searches carry the real actor', async () => {
+  const admin = `lw_${'a1'.repeat(20)}`;
+  const s = await startServer({ auth: true, env: { LOGWARDEN_BOOTSTRAP_TOKEN: admin } });
+  try {
+    const asAdmin = { authorization: `Bearer ${admin}` };
+    const created = await api(
+      s,
+      'POST',
+      '/api/v1/users',
+      { username: 'ana', role: 'analyst', streams: ['app'], password: 'correct horse battery staple' },
+      asAdmin,
+    );
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const bad = await api(s, 'POST', '/api/v1/auth/login', { username: 'ana', password: 'wrong password!!' });
+    assert.equal(bad.status, 401);
+    const good = await fetch(`${s.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'ana', password: 'correct horse battery staple' }),
+    });
+    assert.equal(good.status, 200);
+    const cookie = (good.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const asAna = { cookie };
+    assert.equal((await api(s, 'GET', '/api/v1/search?q=error&start=0', undefined, asAna)).status, 200);
+    // Only admins read the trail.
+    assert.equal((await api(s, 'GET', '/api/v1/audit?start=0', undefined, asAna)).status, 403);
+    assert.equal((await api(s, 'GET', '/api/v1/audit?start=0')).status, 401);
+
+    const all = async (q: string) => {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const r = await api(
+          s,
+          'GET',
+          `/api/v1/audit?${new URLSearchParams({ q, start: '0' })}`,
+          undefined,
+          asAdmin,
+        );
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        if (r.body.total > 0 || Date.now() > deadline) return r.body.events as AuditEvent[];
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    };
+    const [mk] = await all('action:user.create');
+    assert.deepEqual([mk?.['actor.type'], mk?.target, mk?.outcome], ['token', 'ana', 'success']);
+    const logins = (await all('action:auth.login')).reverse();
+    assert.deepEqual(
+      logins.map((e) => [e.target, e.outcome, e.ip]),
+      [
+        ['ana', 'failure', '127.0.0.1'],
+        ['ana', 'success', '127.0.0.1'],
+      ],
+    );
+    const [search] = await all('action:search actor.name:ana');
+    assert.equal(search?.['actor.type'], 'user');
+    assert.equal(search?.['details.query'], 'error');
+    // The search ran limited to the user's streams, and the record says so.
+    assert.equal(search?.['details.streams'], 'app');
+    const review = await api(
+      s,
+      'GET',
+      `/api/v1/audit/review?month=${new Date().toISOString().slice(0, 7)}`,
+      undefined,
+      asAdmin,
+    );
+    assert.deepEqual(review.body.failedLogins.byUser, [{ user: 'ana', failures: 1 }]);
+    // The first start's admin token is an access-rights change too.
+    assert.deepEqual(
+      review.body.rightsChanges.map((c: Record<string, string>) => [c.action, c.target]),
+      [
+        ['token.create', 'bootstrap'],
+        ['user.create', 'ana'],
+      ],
+    );
   } finally {
     await s.stop();
   }
@@ -373,7 +455,7 @@ test('the monthly access review shows the numbers of generated activity, in the 
   assert.deepEqual(expectUnusual.get('frank'), []);
   assert.deepEqual(expectUnusual.get('alice'), []);
 
-  const s = await startServer({ dataDir, configYaml: NO_AUTH });
+  const s = await startServer({ dataDir });
   try {
     const r = await api(s, 'GET', '/api/v1/audit/review?month=2026-10');
     assert.equal(r.status, 200, JSON.stringify(r.body));
