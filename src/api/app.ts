@@ -29,6 +29,9 @@ import { registerSearch } from './search-route.ts';
 import { registerTail } from './tail-route.ts';
 import { registerStreams } from './streams-route.ts';
 import { registerPipelines } from './pipelines-route.ts';
+import { openAuditLog, recordAccess, registerAudit } from './audit/audit-routes.ts';
+import { requestActor } from './auth/route-guard.ts';
+import { setupAuth } from './auth/setup-auth.ts';
 
 export const INGEST_TOPIC = 'ingest';
 
@@ -71,6 +74,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const cores = availableParallelism();
   // Metadata (saved searches, streams, pipelines, users): <dataDir>/meta.sqlite.
   const meta = new SqliteMetaStore(dataDir);
+  // The audit trail: <dataDir>/audit/, hash-chained, its own retention (audit/audit-routes.ts).
+  const audit = await openAuditLog(config.audit, dataDir, logger);
+  const actorOf = requestActor;
   // Streams and pipelines (config file + API), validated before anything else starts.
   const streams = new StreamRegistry({
     meta,
@@ -135,6 +141,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   };
 
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1024 * 1024, return503OnClosing: true });
+  // Before any route: every route must declare its permission (src/api/auth/route-guard.ts).
+  const auth = await setupAuth(app, config, meta, audit.log, logger);
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof LwError) {
       if (err.code === 'LW_ERR_QUEUE_FULL' || err.code === 'LW_ERR_QUEUE_UNAVAILABLE')
@@ -153,6 +161,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   app.addHook('onSend', async (_req, reply) => {
     if (shuttingDown) reply.header('connection', 'close');
   });
+  registerAudit(app, { log: audit.log, actorOf });
   app.setNotFoundHandler((req, reply) => {
     reply
       .code(404)
@@ -187,15 +196,25 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   registerStreams(app, streams);
   registerPipelines(app, streams);
   registerSavedSearches(app, { meta });
-  registerTail(app, { hub: tails, store, ...config.tail, isShuttingDown: () => shuttingDown });
-  app.get('/healthz', async () => ({ status: shuttingDown ? 'stopping' : 'ok' }));
-  app.get('/api/v1/queue', async () => ({
+  registerTail(app, {
+    hub: tails,
+    store,
+    ...config.tail,
+    isShuttingDown: () => shuttingDown,
+    auth: auth.auth,
+    onOpen: (req, access) => recordAccess(audit.log, actorOf, req, access),
+  });
+  const monitor = { config: { permission: 'monitor' as const } };
+  app.get('/healthz', { config: { public: true } }, async () => ({
+    status: shuttingDown ? 'stopping' : 'ok',
+  }));
+  app.get('/api/v1/queue', monitor, async () => ({
     partitions: queue.state(),
     lag: indexer.lag(),
     indexer: indexer.stats,
     ...indexer.describe(),
   }));
-  app.get('/api/v1/stats', async () => ({
+  app.get('/api/v1/stats', monitor, async () => ({
     store: await store.stats(),
     memory: { process: process.memoryUsage(), duckdb: await store.memory() },
     lag: indexer.lag().total,
@@ -203,7 +222,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     ingest: counters,
     receivers: { ...netStats(), ...protocols.stats },
   }));
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', monitor, async (_req, reply) => {
     const st = await store.stats();
     const lag = indexer.lag();
     reply.type('text/plain; version=0.0.4');
@@ -308,6 +327,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     await store.close();
     await queue.close();
     await meta.close();
+    await audit.close();
     throw new LwError('LW_ERR_CONFIG', [`cannot listen on ${config.http.listen}: ${(err as Error).message}`]);
   }
   const addr = app.server.address();
@@ -315,6 +335,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     typeof addr === 'object' && addr
       ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
       : `http://${config.http.listen}`;
+  auth.afterListen(httpUrl);
 
   // Syslog, GELF and line receivers: TCP/TLS wait (backpressure) while the queue is full, UDP
   // drops and counts (UDP has no way to push back).
@@ -364,7 +385,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
       await pool.close();
       await store.close();
       await queue.close();
+      auth.close();
       await meta.close();
+      await audit.close();
       logger.info({ indexed: indexer.stats.indexed }, 'stopped');
     })();
     return stopping;

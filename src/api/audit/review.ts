@@ -124,7 +124,8 @@ export function buildReview(range: MonthRange, records: AuditRecord[]): Review {
   for (const r of inMonth) {
     if (!ACCESS_ACTIONS.has(r.action) || r.outcome !== 'success') continue;
     const user = actorLabel(r.actor);
-    const ss = Array.isArray(r.details?.streams) && r.details.streams.length ? r.details.streams : ['*'];
+    // No `streams`: not limited (`*`); an empty list: a query no stream could answer.
+    const ss = Array.isArray(r.details?.streams) ? r.details.streams : ['*'];
     for (const stream of new Set(ss.map(String))) {
       const key = JSON.stringify([user, stream]);
       let row = access.get(key);
