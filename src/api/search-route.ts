@@ -14,6 +14,8 @@ import { pivotTimechart } from '../query/pipe-timechart.ts';
 import { parseDuration } from '../query/time-literal.ts';
 import { formatTimestamp } from '../core/time.ts';
 import type { Store } from '../store/store.ts';
+import type { StreamList } from './auth/permissions.ts';
+import { restrictToStreams } from './auth/stream-filter.ts';
 import { resolveRange } from './time-params.ts';
 import { noteAccess } from './audit/audit-routes.ts';
 
@@ -33,9 +35,15 @@ interface Resolved {
 
 /**
  * Parses `q` and resolves the effective time range (request range narrowed by `_time:` filters).
- * Pipes are refused unless `allowPipes` (facets and histograms take a filter only).
+ * Pipes are refused unless `allowPipes` (facets and histograms take a filter only). The filter is
+ * limited to `streams`, the caller's stream allow-list (null: all).
  */
-export function resolveQuery(params: Record<string, unknown>, now: number, allowPipes = false): Resolved {
+export function resolveQuery(
+  params: Record<string, unknown>,
+  now: number,
+  allowPipes = false,
+  streams: StreamList = null,
+): Resolved {
   const q = params.q === undefined || params.q === null ? '' : String(params.q);
   const parsed = parseQuery(q, { now });
   if (!allowPipes && parsed.pipes.length > 0) {
@@ -57,7 +65,7 @@ export function resolveQuery(params: Record<string, unknown>, now: number, allow
       qe = qe === null ? e : Math.min(qe, e);
     }
   }
-  return { filter: parsed.filter, pipes, start: qs, end: qe };
+  return { filter: restrictToStreams(parsed.filter, streams), pipes, start: qs, end: qe };
 }
 
 /** A valid IANA time zone name, or null for UTC. */
@@ -113,7 +121,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
   const handler = async (req: FastifyRequest, params: Record<string, unknown>) => {
     const t0 = performance.now();
     const now = Date.now();
-    const r = resolveQuery(params, now, true);
+    const r = resolveQuery(params, now, true, req.lwStreams);
     const aggregated = r.pipes.some(
       (p) => p.type === 'stats' || p.type === 'timechart' || p.type === 'top' || p.type === 'rare',
     );
@@ -193,7 +201,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
     const t0 = performance.now();
     const params = req.query as Record<string, unknown>;
     const now = Date.now();
-    const r = resolveQuery(params, now);
+    const r = resolveQuery(params, now, false, req.lwStreams);
     let step: number;
     if (params.step !== undefined && params.step !== '') {
       const d = parseDuration(String(params.step));
@@ -240,7 +248,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
   app.get('/api/v1/fields', search, async (req) => {
     const t0 = performance.now();
     const params = req.query as Record<string, unknown>;
-    const r = resolveQuery(params, Date.now());
+    const r = resolveQuery(params, Date.now(), false, req.lwStreams);
     const res = await deps.store.fieldStats(r.filter, r.start, r.end);
     note(req, params, r, 'fields', res.total);
     return {
@@ -258,7 +266,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
   app.get('/api/v1/fields/:name/values', search, async (req) => {
     const t0 = performance.now();
     const params = req.query as Record<string, unknown>;
-    const r = resolveQuery(params, Date.now());
+    const r = resolveQuery(params, Date.now(), false, req.lwStreams);
     const limit = params.limit === undefined ? 10 : Number(params.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new LwError('LW_ERR_BAD_PARAM', ['limit', 'expected an integer from 1 to 1000']);

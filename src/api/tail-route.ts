@@ -27,6 +27,10 @@ import { toOutputEvent, type TailHub, type TailSubscription } from '../processor
 import { compileMatcher } from '../query/match.ts';
 import { parseFilter } from '../query/parser.ts';
 import type { Store } from '../store/store.ts';
+import type { Authenticator } from './auth/authenticator.ts';
+import type { StreamList } from './auth/permissions.ts';
+import { authorizeRaw } from './auth/route-guard.ts';
+import { restrictToStreams } from './auth/stream-filter.ts';
 import { MAX_LIMIT } from './search-route.ts';
 import { parseTimeParam } from './time-params.ts';
 
@@ -41,6 +45,8 @@ export interface TailDeps {
   bufferEvents: number;
   heartbeatSeconds: number;
   isShuttingDown: () => boolean;
+  /** Authenticates WebSocket upgrades (null: authentication disabled). */
+  auth: Authenticator | null;
   /** Called once a tail starts streaming (the audit trail records who tails what). */
   onOpen?: (req: FastifyRequest | IncomingMessage, access: AccessInfo) => void;
 }
@@ -64,10 +70,10 @@ interface TailRequest {
 }
 
 /** Validates the parameters; throws LwError (400) before anything is streamed. */
-function parseTailRequest(params: Record<string, unknown>): TailRequest {
+function parseTailRequest(params: Record<string, unknown>, streams: StreamList): TailRequest {
   const query = params.q === undefined || params.q === null ? '' : String(params.q);
   const now = Date.now();
-  const filter = parseFilter(query, { now });
+  const filter = restrictToStreams(parseFilter(query, { now }), streams);
   const matcher = compileMatcher(filter);
   const since = parseTimeParam('since', params.since, now);
   let limit = 100;
@@ -219,9 +225,9 @@ export function registerTail(app: FastifyInstance, deps: TailDeps): void {
   const heartbeatMs = deps.heartbeatSeconds * 1000;
 
   /** Validates, checks the cap and subscribes; the caller starts the session on its transport. */
-  const open = (params: Record<string, unknown>) => {
+  const open = (params: Record<string, unknown>, streams: StreamList) => {
     if (deps.isShuttingDown()) throw new LwError('LW_ERR_SHUTTING_DOWN');
-    const r = parseTailRequest(params);
+    const r = parseTailRequest(params, streams);
     if (deps.hub.size >= deps.maxClients) throw new LwError('LW_ERR_TOO_MANY_TAILS', [deps.hub.size]);
     return r;
   };
@@ -254,7 +260,7 @@ export function registerTail(app: FastifyInstance, deps: TailDeps): void {
   };
 
   app.get(TAIL_PATH, { config: { permission: 'search' } }, async (req, reply) => {
-    const r = open(req.query as Record<string, unknown>);
+    const r = open(req.query as Record<string, unknown>, req.lwStreams);
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -268,7 +274,7 @@ export function registerTail(app: FastifyInstance, deps: TailDeps): void {
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  app.server.on('upgrade', async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== TAIL_PATH) {
       refuseUpgrade(socket, new LwError('LW_ERR_NOT_FOUND', [`WebSocket ${url.pathname}`]));
@@ -276,7 +282,9 @@ export function registerTail(app: FastifyInstance, deps: TailDeps): void {
     }
     let r: TailRequest;
     try {
-      r = open(Object.fromEntries(url.searchParams));
+      // Upgrades bypass Fastify's hooks: authorise here, as the route guard does for SSE.
+      const principal = await authorizeRaw(deps.auth, req, 'search');
+      r = open(Object.fromEntries(url.searchParams), principal.streams);
     } catch (err) {
       refuseUpgrade(socket, err instanceof LwError ? err : new LwError('LW_ERR_INTERNAL', ['tail']));
       return;

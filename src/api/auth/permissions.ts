@@ -30,6 +30,8 @@ export const PERMISSIONS = [
   'monitor',
   /** Users, everyone's tokens, the audit trail. */
   'admin',
+  /** Create, list and revoke one's own API tokens (users, admin tokens; not other tokens). */
+  'tokens',
   /** Any signed-in principal: its own profile, password and tokens. */
   'self',
 ] as const;
@@ -52,11 +54,12 @@ const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'config:read',
     'config:write',
     'monitor',
+    'tokens',
     'self',
   ],
-  analyst: ['search', 'saved-searches:read', 'saved-searches:write', 'config:read', 'self'],
-  viewer: ['saved-searches:read', 'self'],
-  ingest: ['ingest', 'self'],
+  analyst: ['search', 'saved-searches:read', 'saved-searches:write', 'config:read', 'tokens', 'self'],
+  viewer: ['saved-searches:read', 'tokens', 'self'],
+  ingest: ['ingest', 'tokens', 'self'],
 };
 
 const SCOPE_PERMISSIONS: Record<Scope, readonly Permission[]> = {

@@ -98,8 +98,8 @@ export function registerSessionRoutes(
     const a = requireAuth();
     const p = principalOf(req);
     if (p.type !== 'user')
-      throw new LwError('LW_ERR_FORBIDDEN', [
-        'only a signed-in user has a password to change; tokens do not',
+      throw new LwError('LW_ERR_BAD_REQUEST', [
+        'an API token has no password; sign in as the user to change it',
       ]);
     const current = field(req.body, 'current', MAX_PASSWORD_BYTES);
     const next = checkPassword(field(req.body, 'new', MAX_PASSWORD_BYTES), 'new');

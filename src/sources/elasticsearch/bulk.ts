@@ -179,6 +179,8 @@ export async function handleBulk(
   pathIndex: string | null,
   deps: BulkDeps,
   appendedUpTo?: Map<number, number>,
+  /** Whether the caller may write to a stream (a token restricted to streams); 403 per item. */
+  writable: (stream: string) => boolean = () => true,
 ): Promise<{ took: number; errors: boolean; items: Array<Record<string, Record<string, unknown>>> }> {
   const started = performance.now();
   const batch = new RecordBatch(deps, deps.counters);
@@ -200,6 +202,15 @@ export async function handleBulk(
     const it = p.item;
     items.push(it);
     if (p.broken || it.error !== null) return;
+    if (!writable(it.index as string)) {
+      it.status = 403;
+      it.why = 'forbidden';
+      it.error = {
+        type: 'security_exception',
+        reason: `line ${lineNo}: these credentials may not write to index [${it.index}]`,
+      };
+      return;
+    }
     if (line === null) {
       it.status = 400;
       it.why = 'too_large';

@@ -8,6 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { streamWritable } from '../../core/stream-access.ts';
 import { LwError } from '../../core/errors.ts';
 import { readDecodedBody } from '../http/content-encoding.ts';
 import { type BulkDeps, filterBulkAnswer, handleBulk } from './bulk.ts';
@@ -84,6 +85,7 @@ export function registerElasticsearch(app: FastifyInstance, deps: ElasticsearchD
         params.index ?? null,
         deps,
         upTo,
+        (stream) => streamWritable(req, stream),
       );
       // `refresh=true|wait_for`: answer once the documents are searchable.
       if (query.refresh !== undefined && query.refresh !== 'false') await waitIndexed(deps, upTo);

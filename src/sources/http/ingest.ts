@@ -16,6 +16,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { envelopeKey, isValidStreamName } from '../../core/envelope.ts';
+import { assertStreamWritable } from '../../core/stream-access.ts';
 import { LwError } from '../../core/errors.ts';
 import type { Queue, QueueMessage } from '../../queue/queue.ts';
 import { decodeBody, isDecodeError } from './content-encoding.ts';
@@ -115,6 +116,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps
       `${JSON.stringify(stream)} is not a valid stream name (letters, digits, _ - . ; up to 128 chars)`,
     ]);
   }
+  assertStreamWritable(req, stream);
   const kind = bodyKind(req.headers['content-type']);
   if (kind === null)
     throw new LwError('LW_ERR_UNSUPPORTED_MEDIA_TYPE', [JSON.stringify(req.headers['content-type'])]);

@@ -13,6 +13,7 @@ import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { envelopeKey, isValidStreamName } from '../../core/envelope.ts';
+import { assertStreamWritable } from '../../core/stream-access.ts';
 import { LwError } from '../../core/errors.ts';
 import { SnappyError, SnappyTooLargeError, snappyDecompress } from '../codec/snappy.ts';
 import { readDecodedBody } from '../http/content-encoding.ts';
@@ -38,6 +39,7 @@ async function push(req: FastifyRequest, reply: FastifyReply, deps: LokiDeps): P
   const stream = (req.query as Record<string, string | undefined>).stream ?? deps.stream;
   if (!isValidStreamName(stream))
     throw new LwError('LW_ERR_BAD_PARAM', ['stream', `${JSON.stringify(stream)} is not a valid stream name`]);
+  assertStreamWritable(req, stream);
   const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0].trim().toLowerCase();
   const proto = ct === 'application/x-protobuf';
   if (!proto && ct !== 'application/json')

@@ -14,6 +14,7 @@ import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { envelopeKey, isValidStreamName } from '../../core/envelope.ts';
+import { assertStreamWritable } from '../../core/stream-access.ts';
 import { LwError } from '../../core/errors.ts';
 import { readDecodedBody } from '../http/content-encoding.ts';
 import { JsonRecordSink, RecordBatch, type RecordSinkDeps, Rejections } from '../http/record-sink.ts';
@@ -95,6 +96,7 @@ async function exportLogs(
   const stream = (req.query as Record<string, string | undefined>).stream ?? deps.stream;
   if (!isValidStreamName(stream))
     throw new LwError('LW_ERR_BAD_PARAM', ['stream', `${JSON.stringify(stream)} is not a valid stream name`]);
+  assertStreamWritable(req, stream);
   const body = await readDecodedBody(
     req.headers['content-encoding'] as string | undefined,
     (req.body as Readable | undefined) ?? Readable.from([]),
