@@ -8,7 +8,7 @@ import { Agent } from '../agent/agent.ts';
 import { loadAgentConfig } from '../agent/config.ts';
 import { isLive, readStatus, renderStatus } from '../agent/status.ts';
 import { createLogger } from '../api/logger.ts';
-import { errorAnswer, request } from './client.ts';
+import { errorAnswer, request, useToken } from './client.ts';
 import { restAfterAccepted } from './ingest.ts';
 
 export const AGENT_HELP = `Usage: logwarden agent [--config agent.yaml] [options] [FILE|GLOB...]
@@ -22,6 +22,7 @@ batches not yet acknowledged wait in a bounded disk buffer while the server is d
 Options (each overrides the config file):
   --config FILE        YAML config (reference: docs/ingest.md, "File agent")
   --server URL         server address (default http://127.0.0.1:4280)
+  --token TOKEN        API token (default $LOGWARDEN_TOKEN; docs/security.md)
   --stream NAME        stream (log group) of the events
   --host NAME          host (log stream) of the events (default: this machine's name)
   --data-dir DIR       checkpoints, disk buffer and status (default ./agent-data)
@@ -83,6 +84,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string' },
       server: { type: 'string' },
+      token: { type: 'string' },
       stream: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
@@ -94,6 +96,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
+  useToken(values.token);
   if (values.help) {
     process.stdout.write(AGENT_HELP);
     return 0;

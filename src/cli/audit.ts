@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { Review } from '../api/audit/review.ts';
 import type { VerifyResult } from '../api/audit/segment-log.ts';
-import { errorAnswer, request, serverUrl } from './client.ts';
+import { errorAnswer, request, serverUrl, useToken } from './client.ts';
 import { formatTable } from './search.ts';
 
 export const AUDIT_HELP = `Usage: logwarden audit review [--month YYYY-MM] [options]
@@ -21,6 +21,7 @@ Options:
   --month YYYY-MM      the month to review
   --output FORMAT      text (default) or json
   --server URL         server address (default $LOGWARDEN_SERVER or http://127.0.0.1:4280)
+  --token TOKEN        API token (default $LOGWARDEN_TOKEN; docs/security.md)
   -h, --help           this help
 `;
 
@@ -81,9 +82,11 @@ export async function auditCommand(argv: string[]): Promise<number> {
       month: { type: 'string' },
       output: { type: 'string', default: 'text' },
       server: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  useToken(values.token);
   const sub = positionals[0];
   if (values.help || sub === undefined) {
     process.stdout.write(AUDIT_HELP);

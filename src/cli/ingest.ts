@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { errorAnswer, request, serverUrl } from './client.ts';
+import { errorAnswer, request, serverUrl, useToken } from './client.ts';
 import { fmtBytes, ProgressBar } from './progress.ts';
 
 export const INGEST_HELP = `Usage: logwarden ingest FILE... [options]
@@ -22,6 +22,7 @@ Options:
   --chunk-bytes N      bytes per request, cut at line ends (default 4MiB; suffixes K, M)
   --concurrency N      requests in flight (default 4)
   --server URL         server address (default $LOGWARDEN_SERVER or http://127.0.0.1:4280)
+  --token TOKEN        API token (default $LOGWARDEN_TOKEN; docs/security.md)
   -h, --help           this help
 
 Prints a summary on stderr, and each rejected line as FILE:LINE: reason (the first 20).
@@ -167,9 +168,11 @@ export async function ingestCommand(argv: string[]): Promise<number> {
       'chunk-bytes': { type: 'string' },
       concurrency: { type: 'string' },
       server: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  useToken(values.token);
   if (values.help) {
     process.stdout.write(INGEST_HELP);
     return 0;

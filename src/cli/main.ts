@@ -12,6 +12,8 @@ import { PIPELINE_HELP, pipelineCommand } from './pipeline.ts';
 import { SEARCH_HELP, searchCommand } from './search.ts';
 import { START_HELP, startCommand } from './start.ts';
 import { TAIL_HELP, tailCommand } from './tail.ts';
+import { TOKEN_HELP, tokenCommand } from './token.ts';
+import { USER_HELP, userCommand } from './user.ts';
 
 const HELP = `logwarden: collect, buffer, parse, index and search logs, in one program.
 
@@ -26,6 +28,8 @@ Commands:
   pipeline  try a pipeline on samples:  logwarden pipeline test --stream app < sample.log
   dev kafka run a local Kafka broker:   logwarden dev kafka
   audit     monthly access review:      logwarden audit review --month 2026-11
+  user      manage users:               logwarden user add alice --role analyst
+  token     manage API tokens:          logwarden token create --name ci --scopes ingest
   help      show help for a command:    logwarden help search
 
 Options:
@@ -42,6 +46,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   pipeline: { run: pipelineCommand, help: PIPELINE_HELP },
   dev: { run: devCommand, help: DEV_HELP },
   audit: { run: auditCommand, help: AUDIT_HELP },
+  user: { run: userCommand, help: USER_HELP },
+  token: { run: tokenCommand, help: TOKEN_HELP },
 };
 
 function version(): string {

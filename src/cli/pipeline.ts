@@ -12,7 +12,7 @@ import { readPipelineFile } from '../processors/streams/registry.ts';
 import { emptyPipelineSet, UNDEFINED_STREAM } from '../processors/streams/pipeline-set.ts';
 import { compilePipeline } from '../processors/pipeline.ts';
 import { type SimulationResult, simulate } from '../processors/streams/simulate.ts';
-import { errorAnswer, request, serverUrl } from './client.ts';
+import { errorAnswer, request, serverUrl, useToken } from './client.ts';
 
 export const PIPELINE_HELP = `Usage: logwarden pipeline test (--stream NAME | --pipeline FILE) [options] < sample.log
 
@@ -27,6 +27,7 @@ Options:
   --format FORMAT    how lines are read: auto (default: JSON, syslog or text), json, syslog, text
   --json             print the answer as JSON ({"results": [{"event", "steps"}]})
   --server URL       server address (default $LOGWARDEN_SERVER or http://127.0.0.1:4280)
+  --token TOKEN      API token (default $LOGWARDEN_TOKEN; docs/security.md)
   -h, --help         this help
 `;
 
@@ -90,9 +91,11 @@ export async function pipelineCommand(argv: string[]): Promise<number> {
       format: { type: 'string', default: 'auto' },
       json: { type: 'boolean' },
       server: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  useToken(values.token);
   if (values.help) {
     process.stdout.write(PIPELINE_HELP);
     return 0;

@@ -1,6 +1,6 @@
 /** `logwarden search QUERY`: runs a search on a running server and prints the events. */
 import { parseArgs } from 'node:util';
-import { errorAnswer, request, serverUrl } from './client.ts';
+import { errorAnswer, request, serverUrl, useToken } from './client.ts';
 
 export const SEARCH_HELP = `Usage: logwarden search QUERY [options]
 
@@ -23,6 +23,7 @@ Options:
   --saved NAME         run a saved search (its query and range; flags and QUERY override them)
   --output FORMAT      text (default), json (the whole answer) or ndjson (one event per line)
   --server URL         server address (default $LOGWARDEN_SERVER or http://127.0.0.1:4280)
+  --token TOKEN        API token (default $LOGWARDEN_TOKEN; docs/security.md)
   -h, --help           this help
 
 Text output prints one line per event (or a table for stats, top, rare and timechart, with a
@@ -134,9 +135,11 @@ export async function searchCommand(argv: string[]): Promise<number> {
       saved: { type: 'string' },
       output: { type: 'string', default: 'text' },
       server: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  useToken(values.token);
   if (values.help) {
     process.stdout.write(SEARCH_HELP);
     return 0;

@@ -4,7 +4,7 @@
  * Ctrl-C ends it (exit 0). Drops (the terminal read too slowly) are reported on stderr.
  */
 import { parseArgs } from 'node:util';
-import { errorAnswer, request, serverUrl } from './client.ts';
+import { errorAnswer, request, serverUrl, useToken } from './client.ts';
 import { formatEventLine, pointAt } from './search.ts';
 
 export const TAIL_HELP = `Usage: logwarden tail [QUERY] [options]
@@ -17,6 +17,7 @@ Options:
   --limit N            at most N of those earlier events (default 100)
   --output FORMAT      text (default) or ndjson (one event per line)
   --server URL         server address (default $LOGWARDEN_SERVER or http://127.0.0.1:4280)
+  --token TOKEN        API token (default $LOGWARDEN_TOKEN; docs/security.md)
   -h, --help           this help
 
 Exit status: 0 when stopped with Ctrl-C, 1 an error (a query syntax error is shown with its
@@ -54,9 +55,11 @@ export async function tailCommand(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       output: { type: 'string', default: 'text' },
       server: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  useToken(values.token);
   if (values.help) {
     process.stdout.write(TAIL_HELP);
     return 0;
