@@ -22,10 +22,14 @@ Options:
   --kafka-brokers LIST   Kafka bootstrap brokers, HOST:PORT[,HOST:PORT] (with --queue kafka)
   --role ROLE            all (default), ingest (sources -> Kafka), indexer (Kafka -> store, one
                          consumer process per partition up to the cores; also serves search)
+  --auth on|off          authentication (default on; off: full access, loopback binds only)
+  --bootstrap-token-file FILE
+                         first start: create an admin API token with the value in FILE
+                         (or set LOGWARDEN_BOOTSTRAP_TOKEN); otherwise the user admin is
+                         created and its one-time password printed here
   -h, --help             this help
 
-Only loopback addresses (127.0.0.1, ::1, localhost) may be bound until authentication is
-configured. Stops gracefully on SIGTERM or Ctrl-C: stops accepting, indexes what is queued,
+With --auth off only loopback addresses (127.0.0.1, ::1, localhost) may be bound. Stops gracefully on SIGTERM or Ctrl-C: stops accepting, indexes what is queued,
 exits 0; a second signal exits at once (what is queued is indexed at the next start).
 `;
 
