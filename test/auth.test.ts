@@ -18,6 +18,9 @@ interface Answer {
   headers: Headers;
 }
 
+/** The X-CSRF-Token the server handed out with each session cookie (src/api/csrf.ts). */
+const csrfOf = new Map<string, string>();
+
 async function call(
   url: string,
   method: string,
@@ -27,6 +30,8 @@ async function call(
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.cookie) headers.cookie = opts.cookie;
+  const csrf = opts.cookie === undefined ? undefined : csrfOf.get(opts.cookie);
+  if (csrf !== undefined) headers['x-csrf-token'] ??= csrf;
   let body: string | undefined;
   if (opts.body !== undefined) {
     headers['content-type'] ??= 'application/json';
@@ -34,6 +39,9 @@ async function call(
   }
   const ac = new AbortController();
   const res = await fetch(`${url}${path}`, { method, headers, body, signal: ac.signal });
+  const session = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const handed = res.headers.get('x-csrf-token');
+  if (session.startsWith('lw_session=') && handed !== null) csrfOf.set(session, handed);
   let parsed: Record<string, unknown> = {};
   if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) ac.abort();
   else {

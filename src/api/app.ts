@@ -32,6 +32,10 @@ import { registerPipelines } from './pipelines-route.ts';
 import { openAuditLog, recordAccess, registerAudit } from './audit/audit-routes.ts';
 import { requestActor } from './auth/route-guard.ts';
 import { setupAuth } from './auth/setup-auth.ts';
+import { registerCsrf } from './csrf.ts';
+import { registerRateLimit } from './rate-limit.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
+import { httpsOptions, reloadCertificateOnChange, warnIfPlainHttpExposed } from './tls.ts';
 
 export const INGEST_TOPIC = 'ingest';
 
@@ -68,7 +72,9 @@ export function checkBindSafety(config: Config): void {
 
 export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
   checkBindSafety(config);
+  warnIfPlainHttpExposed(config.http, logger);
   checkRole(config);
+  const https = httpsOptions(config.http.tls);
   const dataDir = path.resolve(config.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const cores = availableParallelism();
@@ -140,7 +146,16 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     api: { searches: 0 },
   };
 
-  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1024 * 1024, return503OnClosing: true });
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    https,
+  });
+  // First, so that every answer has them; then limits, before authentication costs anything.
+  registerSecurityHeaders(app, { tls: config.http.tls !== null });
+  registerRateLimit(app, config.http.rateLimit);
+  registerCsrf(app);
   // Before any route: every route must declare its permission (src/api/auth/route-guard.ts).
   const auth = await setupAuth(app, config, meta, audit.log, logger);
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
@@ -331,10 +346,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     throw new LwError('LW_ERR_CONFIG', [`cannot listen on ${config.http.listen}: ${(err as Error).message}`]);
   }
   const addr = app.server.address();
+  const scheme = config.http.tls === null ? 'http' : 'https';
   const httpUrl =
     typeof addr === 'object' && addr
-      ? `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
-      : `http://${config.http.listen}`;
+      ? `${scheme}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+      : `${scheme}://${config.http.listen}`;
+  reloadCertificateOnChange(app.server, config.http.tls, logger);
   auth.afterListen(httpUrl);
 
   // Syslog, GELF and line receivers: TCP/TLS wait (backpressure) while the queue is full, UDP

@@ -12,6 +12,20 @@ const hostPort = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:4280')
   .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be from 0 to 65535');
 
+/** A token bucket: `rate` requests per second on average, up to `burst` at once; rate 0 disables it. */
+function rateBucket(rate: number, burst: number) {
+  return z
+    .strictObject({
+      rate: z
+        .number()
+        .min(0)
+        .default(rate)
+        .describe('Sustained requests per second (tokens added to the bucket); 0 disables the limit.'),
+      burst: z.number().int().min(1).default(burst).describe('Bucket size: requests allowed at once.'),
+    })
+    .prefault({});
+}
+
 export const configSchema = z
   .strictObject({
     dataDir: z.string().default('./data').describe('Directory for the queue, the store and metadata.'),
@@ -36,6 +50,32 @@ export const configSchema = z
           .positive()
           .default(1024 * 1024)
           .describe('Largest accepted single event (line); a longer line is rejected on its own.'),
+        tls: z
+          .strictObject({
+            cert: z.string().describe('PEM certificate (chain) file of the server; re-read when it changes.'),
+            key: z.string().describe('PEM private key file of the server; re-read when it changes.'),
+            ca: z
+              .string()
+              .nullable()
+              .default(null)
+              .describe(
+                'PEM CA bundle file; when set, every client must present a certificate signed by it (mutual TLS).',
+              ),
+          })
+          .nullable()
+          .default(null)
+          .describe('HTTPS for the API (TLS 1.2 or newer, HSTS sent); null serves plain HTTP.'),
+        rateLimit: z
+          .strictObject({
+            client: rateBucket(1000, 5000).describe(
+              'Requests per client IP address (IPv6: per /64 network).',
+            ),
+            token: rateBucket(1000, 5000).describe('Requests per API token (`Authorization: Bearer`).'),
+          })
+          .prefault({})
+          .describe(
+            'Token-bucket request limits; beyond them the answer is 429 with Retry-After. /healthz is never limited.',
+          ),
       })
       .prefault({})
       .describe('HTTP server.'),

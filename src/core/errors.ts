@@ -39,6 +39,11 @@ export const ERRORS = {
   LW_ERR_BAD_ENCODING: { status: 400, message: 'cannot decode %s body: %s' },
   LW_ERR_QUEUE_FULL: { status: 429, message: 'queue is full (%s bytes); retry later' },
   LW_ERR_TOO_MANY_TAILS: { status: 429, message: 'too many live tails (%s open); close one or retry later' },
+  LW_ERR_RATE_LIMITED: {
+    status: 429,
+    message: 'too many requests from this %s; retry after %s seconds',
+  },
+  LW_ERR_CSRF: { status: 403, message: 'cross-site request refused: %s' },
   LW_ERR_DISK_FULL: { status: 507, message: 'no space left on device while writing %s' },
   LW_ERR_QUEUE_UNAVAILABLE: { status: 503, message: 'queue unavailable: %s; retry later' },
   LW_ERR_SHUTTING_DOWN: { status: 503, message: 'server is shutting down' },
