@@ -53,7 +53,11 @@ test('lockout forgets the oldest keys beyond its bound', () => {
 });
 
 test('a token has no more than its owner: scopes intersected with the role, streams intersected', () => {
-  assert.deepEqual([...tokenPermissions(['admin'], 'viewer')].sort(), ['saved-searches:read', 'self']);
+  assert.deepEqual([...tokenPermissions(['admin'], 'viewer')].sort(), [
+    'saved-searches:read',
+    'self',
+    'tokens',
+  ]);
   assert.deepEqual([...tokenPermissions(['ingest'], null)].sort(), ['ingest', 'self']);
   assert.ok(tokenPermissions(['read', 'write'], 'editor').has('config:write'));
   assert.ok(!tokenPermissions(['read'], 'analyst').has('monitor'));
