@@ -68,6 +68,25 @@ function summarize(label: string, times: number[], result: string): Timing {
   return { label, median: times[Math.floor(times.length / 2)]!, min: times[0]!, result };
 }
 
+/** GETs `url` runs + 1 times (the first warms up) and summarizes the times; `describe` names the answer. */
+export async function timeRequest(
+  label: string,
+  url: string,
+  runs: number,
+  describe: (j: Record<string, unknown>) => string,
+): Promise<Timing> {
+  const times: number[] = [];
+  let last: Record<string, unknown> = {};
+  for (let i = 0; i < runs + 1; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url);
+    last = (await res.json()) as Record<string, unknown>;
+    if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(last)}`);
+    if (i > 0) times.push(performance.now() - t0);
+  }
+  return summarize(label, times, describe(last));
+}
+
 /** Times each case (and the fields sidebar) over [dayStart, dayStart + 24 h) on a running server. */
 export async function timeAnalytics(url: string, dayStartMs: number, runs: number): Promise<Timing[]> {
   const range = {
@@ -76,16 +95,7 @@ export async function timeAnalytics(url: string, dayStartMs: number, runs: numbe
   };
   const out: Timing[] = [];
   const time = async (label: string, u: string, describe: (j: Record<string, unknown>) => string) => {
-    const times: number[] = [];
-    let last: Record<string, unknown> = {};
-    for (let i = 0; i < runs + 1; i++) {
-      const t0 = performance.now();
-      const res = await fetch(u);
-      last = (await res.json()) as Record<string, unknown>;
-      if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(last)}`);
-      if (i > 0) times.push(performance.now() - t0);
-    }
-    out.push(summarize(label, times, describe(last)));
+    out.push(await timeRequest(label, u, runs, describe));
   };
   for (const c of ANALYTICS) {
     await time(c.label, `${url}/api/v1/search?${new URLSearchParams({ q: c.q, ...range })}`, (j) => {

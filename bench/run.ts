@@ -7,6 +7,7 @@
  * and bench/agent.ts measures the file agent (up to 1M lines).
  *
  *   node bench/run.ts [--events 10000000] [--seed 42] [--concurrency 4] [--runs 5] [--no-write] [--no-protocols]
+ *   node bench/run.ts --queue kafka [--events 200000]   (delegates to bench/kafka.ts)
  *
  * Absolute times on these machines are noisy: read the ratios.
  */
@@ -14,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyticsTable, floorAnalytics, timeAnalytics } from './analytics.ts';
+import { analyticsTable, floorAnalytics, timeAnalytics, timeRequest } from './analytics.ts';
 import { KNOWN_TERMS, requestIdFor } from './generate.ts';
 import { grepCount } from './grep-floor.ts';
 import { startServer } from './server.ts';
@@ -29,8 +30,16 @@ const { values } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     'no-protocols': { type: 'boolean', default: false },
     out: { type: 'string', default: path.join(ROOT, 'bench', 'out') },
+    queue: { type: 'string', default: 'disk' },
   },
 });
+if (values.queue === 'kafka') {
+  // `npm run bench -- --queue kafka`: the Kafka benchmark has its own runner.
+  execFileSync(process.execPath, [path.join(ROOT, 'bench', 'kafka.ts'), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+  process.exit(0);
+}
 const N = Number(values.events);
 const SEED = Number(values.seed);
 const RUNS = Number(values.runs);
@@ -159,18 +168,8 @@ async function ingestFile(url: string, concurrency: number, pid: number) {
   };
 }
 
-async function timeQuery(label: string, urlPath: string, check: (j: Record<string, unknown>) => string) {
-  const times: number[] = [];
-  let last: Record<string, unknown> = {};
-  for (let i = 0; i < RUNS + 1; i++) {
-    const t0 = performance.now();
-    const res = await fetch(urlPath);
-    last = (await res.json()) as Record<string, unknown>;
-    if (res.status !== 200) throw new Error(`${label}: ${res.status} ${JSON.stringify(last)}`);
-    if (i > 0) times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return { label, median: times[Math.floor(times.length / 2)], min: times[0], result: check(last) };
+function timeQuery(label: string, url: string, check: (j: Record<string, unknown>) => string) {
+  return timeRequest(label, url, RUNS, check);
 }
 
 async function main() {
