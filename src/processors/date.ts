@@ -15,6 +15,7 @@
  * without a year takes the latest year that puts the time no more than a day after the event's
  * ingest time. A value no format reads is an error and `_time` keeps its value.
  */
+import { utcOffsetMs, zoneFormatter } from '../core/tz.ts';
 import { z } from 'zod';
 import { parseIso8601, parseTimestamp } from '../core/time.ts';
 import { fieldAccessor } from './event-fields.ts';
@@ -37,19 +38,9 @@ type Setter = (p: Parts, s: string) => void;
 
 export type DateParser = (s: string, ingestUs: number) => number | null;
 
-/** Epoch µs of a local wall time in an IANA zone (two passes for DST edges). */
+/** The zone's offset from UTC at an instant, in minutes. */
 function zoneOffsetMin(fmt: Intl.DateTimeFormat, utcMs: number): number {
-  const parts = fmt.formatToParts(new Date(utcMs));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const asUtc = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour') % 24,
-    get('minute'),
-    get('second'),
-  );
-  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
+  return Math.round(utcOffsetMs(fmt, utcMs) / 60_000);
 }
 
 function localNames(locale: string, style: 'short' | 'long'): string[] {
@@ -227,16 +218,7 @@ export const date = defineProcessor({
     let zone: Intl.DateTimeFormat | null = null;
     if (o.timezone !== 'UTC') {
       try {
-        zone = new Intl.DateTimeFormat('en-US', {
-          timeZone: o.timezone,
-          hourCycle: 'h23',
-          year: 'numeric',
-          month: 'numeric',
-          day: 'numeric',
-          hour: 'numeric',
-          minute: 'numeric',
-          second: 'numeric',
-        });
+        zone = zoneFormatter(o.timezone);
       } catch {
         ctx.fail('timezone', `unknown time zone "${o.timezone}" (use an IANA name such as Europe/Paris)`);
       }

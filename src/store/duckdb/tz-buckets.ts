@@ -15,6 +15,7 @@
  * found by sampling every day, so a zone that changes twice within one day would be seen as not
  * changing; no current zone does.
  */
+import { utcOffsetMs, zoneFormatter } from '../../core/tz.ts';
 
 const DAY_US = 86_400_000_000;
 const SAMPLE_US = DAY_US;
@@ -26,25 +27,12 @@ export interface TzOffsets {
 }
 
 function offsetAt(fmt: Intl.DateTimeFormat, us: number): number {
-  const ms = Math.floor(us / 60_000_000) * 60_000;
-  const p: Record<string, number> = {};
-  for (const part of fmt.formatToParts(new Date(ms))) p[part.type] = Number(part.value);
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  return (wall - ms) * 1000;
+  return utcOffsetMs(fmt, Math.floor(us / 60_000_000) * 60_000) * 1000;
 }
 
 /** The offsets of `tz` (a valid IANA name) over [fromUs, toUs], changes to the minute. */
 export function tzOffsets(tz: string, fromUs: number, toUs: number): TzOffsets {
-  const fmt = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
+  const fmt = zoneFormatter(tz);
   const out: TzOffsets = { offsets: [offsetAt(fmt, fromUs)], changes: [] };
   for (let at = fromUs; at < toUs; at += SAMPLE_US) {
     const next = Math.min(at + SAMPLE_US, toUs);
