@@ -105,7 +105,11 @@ class IngestBatch {
 
 let rr = 0;
 
-async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps): Promise<void> {
+/**
+ * Answers through `reply` and returns it: an async handler that resolves with anything else
+ * while async onSend hooks (security headers, CSRF) are still running makes Fastify answer twice.
+ */
+async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps): Promise<FastifyReply> {
   deps.counters.requests++;
   if (deps.isShuttingDown()) throw new LwError('LW_ERR_SHUTTING_DOWN');
   const q = req.query as Record<string, string | undefined>;
@@ -206,15 +210,14 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: IngestDeps
     if (failure.code === 'LW_ERR_QUEUE_FULL' || failure.code === 'LW_ERR_QUEUE_UNAVAILABLE')
       reply.header('Retry-After', '1');
     if (failure.code === 'LW_ERR_SHUTTING_DOWN') reply.header('Retry-After', '5');
-    reply.code(failure.status).send({
+    return reply.code(failure.status).send({
       ...failure.toJSON(),
       ...batch.body(),
       note:
         batch.accepted > 0 ? `the first ${batch.accepted} events were accepted and are durable` : undefined,
     });
-    return;
   }
-  reply.code(200).send(batch.body());
+  return reply.code(200).send(batch.body());
 }
 
 export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
