@@ -34,7 +34,7 @@ function sendError(reply: FastifyReply, err: LwError): void {
   reply.code(err.status).type('text/plain; charset=utf-8').send(`${err.message}\n`);
 }
 
-async function push(req: FastifyRequest, reply: FastifyReply, deps: LokiDeps): Promise<void> {
+async function push(req: FastifyRequest, reply: FastifyReply, deps: LokiDeps): Promise<FastifyReply> {
   if (deps.isShuttingDown()) throw new LwError('LW_ERR_SHUTTING_DOWN');
   const stream = (req.query as Record<string, string | undefined>).stream ?? deps.stream;
   if (!isValidStreamName(stream))
@@ -75,13 +75,13 @@ async function push(req: FastifyRequest, reply: FastifyReply, deps: LokiDeps): P
   const failed = batch.firstError();
   if (failed !== null) throw failed;
   if (rejections.count > 0) {
-    reply
+    // An async handler that sent must return the reply, or Fastify sends again.
+    return reply
       .code(400)
       .type('text/plain; charset=utf-8')
       .send(`${rejections.summary(batch.size + rejections.count)}\n`);
-    return;
   }
-  reply.code(204).send();
+  return reply.code(204).send();
 }
 
 export function registerLoki(app: FastifyInstance, deps: LokiDeps): void {
