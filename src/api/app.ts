@@ -34,6 +34,7 @@ import { requestActor } from './auth/route-guard.ts';
 import { setupAuth } from './auth/setup-auth.ts';
 import { registerCsrf } from './csrf.ts';
 import { registerRateLimit } from './rate-limit.ts';
+import { clientErrorOf, registerJsonBodyParser } from './request-errors.ts';
 import { registerSecurityHeaders } from './security-headers.ts';
 import { httpsOptions, reloadCertificateOnChange, warnIfPlainHttpExposed } from './tls.ts';
 
@@ -156,9 +157,11 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   registerSecurityHeaders(app, { tls: config.http.tls !== null });
   registerRateLimit(app, config.http.rateLimit);
   registerCsrf(app);
+  registerJsonBodyParser(app);
   // Before any route: every route must declare its permission (src/api/auth/route-guard.ts).
   const auth = await setupAuth(app, config, meta, audit.log, logger);
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (!(err instanceof LwError)) err = clientErrorOf(err, req) ?? err;
     if (err instanceof LwError) {
       if (err.code === 'LW_ERR_QUEUE_FULL' || err.code === 'LW_ERR_QUEUE_UNAVAILABLE')
         reply.header('Retry-After', '1');

@@ -1,7 +1,7 @@
 /**
  * Request rate limits (`http.rateLimit`): one token bucket per client IP address (an IPv6 client
  * counts per /64 network, what one host usually gets) and one per API token
- * (`Authorization: Bearer`, keyed by a hash of it, so the map never holds a secret). A request
+ * (`Authorization`, keyed by a hash of it, so the map never holds a secret). A request
  * takes one token from each bucket that applies; an empty bucket answers 429 LW_ERR_RATE_LIMITED
  * with `Retry-After` (whole seconds until a token is back). The check runs first, in `onRequest`,
  * so a refused request costs no authentication or parsing. `/healthz` is never limited (load
@@ -77,10 +77,14 @@ export function clientKey(ip: string): string {
     .join(':')}::/64`;
 }
 
-/** The bucket key of a request's bearer token, or null when it has none. */
+/**
+ * The bucket key of a request's credentials (`Authorization`: Bearer, or a token sent as Basic
+ * or ApiKey by a shipper), or null when it has none.
+ */
 export function tokenKey(authorization: string | undefined): string | null {
-  const m = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  return m === null ? null : createHash('sha256').update(m[1]!).digest('base64url').slice(0, 22);
+  const value = authorization?.trim().replace(/\s+/, ' ');
+  if (value === undefined || value === '') return null;
+  return createHash('sha256').update(value).digest('base64url').slice(0, 22);
 }
 
 export interface RateLimitOptions {

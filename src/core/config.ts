@@ -70,7 +70,9 @@ export const configSchema = z
             client: rateBucket(1000, 5000).describe(
               'Requests per client IP address (IPv6: per /64 network).',
             ),
-            token: rateBucket(1000, 5000).describe('Requests per API token (`Authorization: Bearer`).'),
+            token: rateBucket(1000, 5000).describe(
+              'Requests per API token (the `Authorization` header: Bearer, or Basic/ApiKey from shippers).',
+            ),
           })
           .prefault({})
           .describe(
