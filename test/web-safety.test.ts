@@ -15,6 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
 import { ingest, type Server, startServer, waitIndexed } from './harness.ts';
 
 /**
@@ -177,6 +178,37 @@ describe('attacker-controlled log lines and security headers (authentication off
     assert.ok(!blocks.some((b) => b.includes('pwned') && !b.startsWith('id: ')));
   });
 
+  test('a page of another site cannot open a live tail over WebSocket (cross-site WebSocket hijacking)', async () => {
+    const wsUrl = `${srv.url.replace('http', 'ws')}/api/v1/tail?q=run:${run}&since=0`;
+    const open = (headers: Record<string, string>) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(wsUrl, { headers });
+        ws.on('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => {
+            body += d;
+          });
+          res.on('end', () => resolve(`${res.statusCode} ${body}`));
+        });
+        ws.on('message', (m: Buffer) => {
+          ws.close();
+          resolve(`open ${String(m).slice(0, 40)}`);
+        });
+        ws.on('error', () => {});
+      });
+    const host = new URL(srv.url).host;
+    const hostile: Array<Record<string, string>> = [
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site' },
+    ];
+    for (const h of hostile) {
+      const r = await open(h);
+      assert.match(r, /^403 .*LW_ERR_CSRF/, JSON.stringify(h));
+    }
+    assert.match(await open({ origin: `http://${host}` }), /^open \{"type":"ready"/);
+    assert.match(await open({}), /^open \{"type":"ready"/);
+  });
+
   test('errors that echo hostile input are JSON with the headers too', async () => {
     const bad = await getJson(
       `${srv.url}/api/v1/search?q=${encodeURIComponent('<script>alert(1)</script>"(')}`,
@@ -234,7 +266,7 @@ describe('attacker-controlled log lines and security headers (authentication off
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ name, query: 'level:error' }),
       });
-    const refused = [
+    const refused: Array<Record<string, string>> = [
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
       { origin: 'https://evil.example' },

@@ -14,10 +14,13 @@
  *   server, so it cannot know the token. The token goes out as the `X-CSRF-Token` header of
  *   the sign-in answer (any answer that sets a new session cookie) and of every answer to a
  *   cookie-authenticated request (`GET /api/v1/auth/me` after a page reload).
+ * WebSocket upgrades (live tail) bypass Fastify's hooks: src/api/tail-route.ts refuses
+ * cross-site ones with `crossSiteRefusal` (Cross-Site WebSocket Hijacking).
  * The check runs in `preHandler`, after the route guard (src/api/auth/route-guard.ts) has
  * resolved `req.principal`. A refusal is 403 LW_ERR_CSRF saying which check failed.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LwError } from '../core/errors.ts';
 import { cookieValue, SESSION_COOKIE } from './auth/credentials.ts';
@@ -46,14 +49,15 @@ function sameToken(sent: string | string[] | undefined, expected: string): boole
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Why a write is refused, or null when it may proceed. */
-export function csrfRefusal(req: FastifyRequest): string | null {
-  if (!WRITE_METHODS.has(req.method)) return null;
-  if (/^\s*(bearer|apikey)\s/i.test(req.headers.authorization ?? '')) return null;
-  const site = req.headers['sec-fetch-site'];
+/**
+ * Why a request made by a browser for a page of another site is refused (fetch metadata,
+ * Origin), or null. Also used for WebSocket upgrades, whose answers a page can always read.
+ */
+export function crossSiteRefusal(headers: IncomingHttpHeaders): string | null {
+  const site = headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none')
-    return `Sec-Fetch-Site is ${site}; writes are accepted from this site only`;
-  const origin = req.headers.origin;
+    return `Sec-Fetch-Site is ${site}: only pages of this server may do this`;
+  const origin = headers.origin;
   if (origin !== undefined) {
     let host: string | null = null;
     try {
@@ -61,9 +65,18 @@ export function csrfRefusal(req: FastifyRequest): string | null {
     } catch {
       // `null` or not a URL: refused below
     }
-    if (host === null || host !== req.headers.host)
-      return `Origin ${origin} is not this server (${req.headers.host ?? 'no Host header'})`;
+    if (host === null || host !== headers.host)
+      return `Origin ${origin} is not this server (${headers.host ?? 'no Host header'})`;
   }
+  return null;
+}
+
+/** Why a write is refused, or null when it may proceed. */
+export function csrfRefusal(req: FastifyRequest): string | null {
+  if (!WRITE_METHODS.has(req.method)) return null;
+  if (/^\s*(bearer|apikey)\s/i.test(req.headers.authorization ?? '')) return null;
+  const crossSite = crossSiteRefusal(req.headers);
+  if (crossSite !== null) return crossSite;
   const session = cookieSession(req);
   if (session !== null && !sameToken(req.headers[CSRF_HEADER], csrfTokenOf(session)))
     return 'a write signed in with the session cookie needs the X-CSRF-Token header given at sign-in';

@@ -31,6 +31,7 @@ import type { Authenticator } from './auth/authenticator.ts';
 import type { StreamList } from './auth/permissions.ts';
 import { authorizeRaw } from './auth/route-guard.ts';
 import { restrictToStreams } from './auth/stream-filter.ts';
+import { crossSiteRefusal } from './csrf.ts';
 import { MAX_LIMIT } from './search-route.ts';
 import { parseTimeParam } from './time-params.ts';
 
@@ -282,7 +283,9 @@ export function registerTail(app: FastifyInstance, deps: TailDeps): void {
     }
     let r: TailRequest;
     try {
-      // Upgrades bypass Fastify's hooks: authorise here, as the route guard does for SSE.
+      // Upgrades bypass Fastify's hooks: refuse other sites' pages and authorise here.
+      const crossSite = crossSiteRefusal(req.headers);
+      if (crossSite !== null) throw new LwError('LW_ERR_CSRF', [crossSite]);
       const principal = await authorizeRaw(deps.auth, req, 'search');
       r = open(Object.fromEntries(url.searchParams), principal.streams);
     } catch (err) {
