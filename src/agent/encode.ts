@@ -44,7 +44,7 @@ function emptyObject(text: string, close: number): boolean {
 export function encodeNdjson(ev: FileEvent, labels: FileLabels, batchId: string, nowUs: number): string {
   const tail = `${labels.suffix},"agent.batch":"${batchId}","file.offset":${ev.offset}}`;
   const t = ev.text;
-  if (t.charCodeAt(0) === 123 && isJsonObject(Buffer.from(t))) {
+  if (t.charCodeAt(0) === 123 && isJsonObject(ev.raw ?? Buffer.from(t))) {
     const close = closingBrace(t);
     return emptyObject(t, close) ? `{${tail.slice(1)}` : t.slice(0, close) + tail;
   }

@@ -14,6 +14,8 @@ import { isBlank } from './tail-file.ts';
 
 export interface FileEvent {
   text: string;
+  /** The bytes of a one-line event (a Line), when at hand. */
+  raw?: Buffer;
   /** Byte offset of the first line in the file. */
   offset: number;
   /** Byte offset just after the last line (its newline included). */

@@ -14,9 +14,12 @@ import fs from 'node:fs/promises';
 /** Bytes of a file's start that identify it. */
 export const FINGERPRINT_BYTES = 1024;
 const MAX_READ = 1024 * 1024;
+const MIN_READ = 64 * 1024;
 
 export interface Line {
   text: string;
+  /** The line's bytes: a view into the read buffer, for checks that would otherwise re-encode. */
+  raw: Buffer;
   offset: number;
   end: number;
 }
@@ -131,8 +134,10 @@ export class TailedFile {
    */
   async read(final = false): Promise<Line[]> {
     const lines: Line[] = [];
-    const buf = Buffer.allocUnsafe(MAX_READ);
-    const { bytesRead } = await this.fh.read(buf, 0, MAX_READ, this.offset);
+    // Sized by what the last look at the file promised: a live tail reads little, often.
+    const want = Math.min(MAX_READ, Math.max(MIN_READ, this.size - this.offset));
+    const buf = Buffer.allocUnsafe(want);
+    const { bytesRead } = await this.fh.read(buf, 0, want, this.offset);
     if (bytesRead === 0) return lines;
     this.lastDataAt = Date.now();
     let start = 0;
@@ -153,7 +158,12 @@ export class TailedFile {
   private pushLine(out: Line[], buf: Buffer, start: number, stop: number, next: number): void {
     let e = stop;
     if (e > start && buf[e - 1] === 13) e--;
-    out.push({ text: buf.toString('utf8', start, e), offset: this.offset + start, end: this.offset + next });
+    out.push({
+      text: buf.toString('utf8', start, e),
+      raw: buf.subarray(start, e),
+      offset: this.offset + start,
+      end: this.offset + next,
+    });
   }
 
   async close(): Promise<void> {
