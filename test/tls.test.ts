@@ -265,6 +265,27 @@ describe('start and http.tls configuration', () => {
     );
   });
 
+  test('start logs a warning when the API listens on a non-loopback address without TLS', async () => {
+    const srv = await startServer({
+      auth: true,
+      env: { LOGWARDEN_BOOTSTRAP_TOKEN: `lw_${'w'.repeat(40)}` },
+      args: ['--http', '0.0.0.0:0'],
+    });
+    try {
+      const warnings = srv
+        .logs()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: number; msg: string; listen?: string })
+        .filter((r) => r.level === 40 && /without TLS/.test(r.msg));
+      assert.equal(warnings.length, 1, srv.logs());
+      assert.equal(warnings[0]!.listen, '0.0.0.0:0');
+      assert.match(warnings[0]!.msg, /set http\.tls/);
+    } finally {
+      assert.equal(await srv.stop(), 0, srv.logs());
+    }
+  });
+
   test('warns when the API is reachable from other machines without TLS, not on loopback or with TLS', () => {
     const warnings: string[] = [];
     const logger = { info() {}, error() {}, warn: (_o: object, msg?: string) => warnings.push(String(msg)) };

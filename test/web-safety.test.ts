@@ -14,6 +14,7 @@
  *   Retry-After while /healthz stays reachable.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { ingest, type Server, startServer, waitIndexed } from './harness.ts';
@@ -70,6 +71,21 @@ async function getJson(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init);
   const text = await res.text();
   return { res, text, body: JSON.parse(text) as Record<string, unknown> };
+}
+
+/** GET with a chosen Host header (fetch cannot set it), as a DNS-rebound page would send. */
+function getWithHost(url: string, host: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.get(url, { headers: { ...headers, host }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
 }
 
 /** Reads SSE blocks until `done` says enough (or 20 s); returns them with the headers. */
@@ -207,6 +223,31 @@ describe('attacker-controlled log lines and security headers (authentication off
     }
     assert.match(await open({ origin: `http://${host}` }), /^open \{"type":"ready"/);
     assert.match(await open({}), /^open \{"type":"ready"/);
+  });
+
+  test('DNS rebinding: with authentication off, a Host that is not loopback is refused, reads too', async () => {
+    const port = new URL(srv.url).port;
+    const url = `${srv.url}/api/v1/search?q=run:${run}&start=0`;
+    const rebound = await getWithHost(url, `evil.example:${port}`);
+    assert.equal(rebound.status, 403, rebound.body);
+    assert.match(rebound.body, /not a loopback address.*LW_ERR_CSRF/);
+    assert.equal((await getWithHost(`${srv.url}/healthz`, `evil.example:${port}`)).status, 403);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `app.localhost:${port}`]) {
+      const ok = await getWithHost(url, host);
+      assert.equal(ok.status, 200, `${host}: ${ok.body.slice(0, 200)}`);
+    }
+    const ws = await new Promise<number>((resolve) => {
+      const c = new WebSocket(`${srv.url.replace('http', 'ws')}/api/v1/tail`, {
+        headers: { host: `evil.example:${port}` },
+      });
+      c.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      c.on('open', () => {
+        c.close();
+        resolve(101);
+      });
+      c.on('error', () => {});
+    });
+    assert.equal(ws, 403);
   });
 
   test('errors that echo hostile input are JSON with the headers too', async () => {
@@ -373,6 +414,13 @@ describe('CSRF token of cookie sessions (authentication on)', () => {
     assert.equal(me.status, 200);
     assert.equal(me.headers.get('x-csrf-token'), a.csrf);
 
+    // With authentication on, any Host name works (a DNS-rebound page has no credentials).
+    const port = new URL(srv.url).port;
+    const named = await getWithHost(`${srv.url}/api/v1/auth/me`, `logs.example:${port}`, {
+      authorization: `Bearer ${BOOT}`,
+    });
+    assert.equal(named.status, 200, named.body);
+
     const bearer = await save('bearer', { authorization: `Bearer ${BOOT}` });
     assert.equal(bearer.status, 201, await bearer.text());
     assert.equal(bearer.headers.get('x-csrf-token'), null, 'no session, no token');
@@ -434,8 +482,13 @@ describe('rate limits', () => {
     assertJson(byToken, '429');
     assert.equal((await get('lw_b')).status, 200, 'another token has its own bucket');
 
-    // The client address has used 4 of its 8; 4 more pass, the next is refused.
-    for (let i = 0; i < 4; i++) assert.equal((await get()).status, 200, `request ${i}`);
+    // Counted in /metrics (the 5th request of this address).
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    assert.match(metrics, /^logwarden_http_rate_limited_total\{by="token"\} 1$/m);
+    assert.match(metrics, /^logwarden_http_rate_limited_total\{by="client"\} 0$/m);
+
+    // The client address has used 5 of its 8; 3 more pass, the next is refused.
+    for (let i = 0; i < 3; i++) assert.equal((await get()).status, 200, `request ${i}`);
     const byClient = await get();
     assert.equal(byClient.status, 429);
     assert.match(String(((await byClient.json()) as Record<string, unknown>).error), /client address/);

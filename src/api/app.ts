@@ -145,6 +145,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const counters = {
     http: { received: 0, accepted: 0, rejected: 0, requests: 0 },
     api: { searches: 0 },
+    rateLimited: { client: 0, token: 0 },
   };
 
   const app: FastifyInstance = Fastify({
@@ -155,8 +156,8 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   });
   // First, so that every answer has them; then limits, before authentication costs anything.
   registerSecurityHeaders(app, { tls: config.http.tls !== null });
-  registerRateLimit(app, config.http.rateLimit);
-  registerCsrf(app);
+  registerRateLimit(app, { ...config.http.rateLimit, onLimited: (by) => counters.rateLimited[by]++ });
+  registerCsrf(app, { loopbackHostOnly: !config.auth.enabled });
   registerJsonBodyParser(app);
   // Before any route: every route must declare its permission (src/api/auth/route-guard.ts).
   const auth = await setupAuth(app, config, meta, audit.log, logger);
@@ -328,6 +329,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
         help: 'Searches run.',
         type: 'counter',
         values: [{ value: counters.api.searches }],
+      },
+      {
+        name: 'logwarden_http_rate_limited_total',
+        help: 'HTTP requests refused by a rate limit (429), by bucket: client address or API token.',
+        type: 'counter',
+        values: Object.entries(counters.rateLimited).map(([by, value]) => ({ labels: { by }, value })),
       },
     ]);
   });

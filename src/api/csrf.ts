@@ -14,6 +14,10 @@
  *   server, so it cannot know the token. The token goes out as the `X-CSRF-Token` header of
  *   the sign-in answer (any answer that sets a new session cookie) and of every answer to a
  *   cookie-authenticated request (`GET /api/v1/auth/me` after a page reload).
+ * - DNS rebinding, while authentication is off (the server then listens on loopback only):
+ *   a page of evil.example whose name is made to resolve to 127.0.0.1 talks to this server as
+ *   its own origin, for reads too. Its requests carry `Host: evil.example`, so every request
+ *   (reads included) must then name a loopback address or `localhost` in `Host`.
  * WebSocket upgrades (live tail) bypass Fastify's hooks: src/api/tail-route.ts refuses
  * cross-site ones with `crossSiteRefusal` (Cross-Site WebSocket Hijacking).
  * The check runs in `preHandler`, after the route guard (src/api/auth/route-guard.ts) has
@@ -22,6 +26,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isLoopback } from '../core/config.ts';
 import { LwError } from '../core/errors.ts';
 import { cookieValue, SESSION_COOKIE } from './auth/credentials.ts';
 
@@ -49,11 +54,28 @@ function sameToken(sent: string | string[] | undefined, expected: string): boole
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Why a Host header does not name this machine's loopback interface, or null. */
+function nonLoopbackHost(host: string | undefined): string | null {
+  if (host === undefined) return null;
+  let name: string;
+  try {
+    name = new URL(`http://${host}`).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return `Host ${JSON.stringify(host.slice(0, 100))} is not a host name`;
+  }
+  if (isLoopback(name) || name.endsWith('.localhost')) return null;
+  return `Host ${host} is not a loopback address: with authentication off, use 127.0.0.1, [::1] or localhost`;
+}
+
 /**
  * Why a request made by a browser for a page of another site is refused (fetch metadata,
  * Origin), or null. Also used for WebSocket upgrades, whose answers a page can always read.
  */
-export function crossSiteRefusal(headers: IncomingHttpHeaders): string | null {
+export function crossSiteRefusal(headers: IncomingHttpHeaders, loopbackHostOnly: boolean): string | null {
+  if (loopbackHostOnly) {
+    const refused = nonLoopbackHost(headers.host);
+    if (refused !== null) return refused;
+  }
   const site = headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none')
     return `Sec-Fetch-Site is ${site}: only pages of this server may do this`;
@@ -75,7 +97,7 @@ export function crossSiteRefusal(headers: IncomingHttpHeaders): string | null {
 export function csrfRefusal(req: FastifyRequest): string | null {
   if (!WRITE_METHODS.has(req.method)) return null;
   if (/^\s*(bearer|apikey)\s/i.test(req.headers.authorization ?? '')) return null;
-  const crossSite = crossSiteRefusal(req.headers);
+  const crossSite = crossSiteRefusal(req.headers, false);
   if (crossSite !== null) return crossSite;
   const session = cookieSession(req);
   if (session !== null && !sameToken(req.headers[CSRF_HEADER], csrfTokenOf(session)))
@@ -83,7 +105,12 @@ export function csrfRefusal(req: FastifyRequest): string | null {
   return null;
 }
 
-export function registerCsrf(app: FastifyInstance): void {
+export function registerCsrf(app: FastifyInstance, opts: { loopbackHostOnly: boolean }): void {
+  if (opts.loopbackHostOnly)
+    app.addHook('onRequest', async (req) => {
+      const why = nonLoopbackHost(req.headers.host);
+      if (why !== null) throw new LwError('LW_ERR_CSRF', [why]);
+    });
   app.addHook('preHandler', async (req) => {
     const why = csrfRefusal(req);
     if (why !== null) throw new LwError('LW_ERR_CSRF', [why]);

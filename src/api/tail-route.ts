@@ -284,7 +284,7 @@ export function registerTail(app: FastifyInstance, deps: TailDeps): void {
     let r: TailRequest;
     try {
       // Upgrades bypass Fastify's hooks: refuse other sites' pages and authorise here.
-      const crossSite = crossSiteRefusal(req.headers);
+      const crossSite = crossSiteRefusal(req.headers, deps.auth === null);
       if (crossSite !== null) throw new LwError('LW_ERR_CSRF', [crossSite]);
       const principal = await authorizeRaw(deps.auth, req, 'search');
       r = open(Object.fromEntries(url.searchParams), principal.streams);
