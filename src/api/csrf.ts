@@ -117,8 +117,9 @@ export function registerCsrf(app: FastifyInstance, opts: { loopbackHostOnly: boo
   });
   app.addHook('onSend', async (req, reply) => {
     const set = reply.getHeader('set-cookie');
+    const cookies = Array.isArray(set) ? set : typeof set === 'string' ? [set] : [];
     // A new session (sign-in, password change), an ended one (sign-out: empty), or the request's.
-    const fresh = typeof set === 'string' ? SET_SESSION.exec(set)?.[1] : undefined;
+    const fresh = cookies.map((c) => SET_SESSION.exec(c)?.[1]).find((v) => v !== undefined);
     const secret = fresh !== undefined ? fresh : cookieSession(req);
     if (secret) reply.header(CSRF_HEADER, csrfTokenOf(secret));
   });
