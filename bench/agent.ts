@@ -66,6 +66,18 @@ function startAgent(dir: string, yaml: string): Promise<ChildProcess> {
   });
 }
 
+/** Waits until a stream holds `n` events; fails with the agent's status after `ms`. */
+async function waitStored(url: string, stream: string, n: number, agentDir: string, ms = 600_000) {
+  const deadline = Date.now() + ms;
+  while ((await stored(url, stream)) < n) {
+    if (Date.now() > deadline) {
+      const status = fs.readFileSync(path.join(agentDir, 'status.json'), 'utf8');
+      throw new Error(`${stream}: not all ${n} lines stored in ${ms / 1000} s; agent status:\n${status}`);
+    }
+    await sleep(100);
+  }
+}
+
 async function stored(url: string, stream: string): Promise<number> {
   const qs = new URLSearchParams({ q: `stream:=${stream}`, start: '0', limit: '0' });
   const r = await fetch(`${url}/api/v1/search?${qs}`);
@@ -111,11 +123,7 @@ async function throughput(url: string, work: string): Promise<Record<string, num
     agentYaml(url, path.join(work, 'agent-throughput'), 'thr', file),
   );
   const cpu0 = cpuSeconds(agent.pid!);
-  for (;;) {
-    const n = await stored(url, 'thr');
-    if (n >= LINES) break;
-    await sleep(200);
-  }
+  await waitStored(url, 'thr', LINES, path.join(work, 'agent-throughput'));
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(agent.pid!) - cpu0;
   agent.kill('SIGTERM');
@@ -182,10 +190,7 @@ async function latency(url: string, work: string): Promise<Record<string, number
   }
   fs.closeSync(fd);
   const writeSecs = (performance.now() - t0) / 1000;
-  for (;;) {
-    if ((await stored(url, 'lat')) >= total) break;
-    await sleep(100);
-  }
+  await waitStored(url, 'lat', total, path.join(work, 'agent-latency'));
   const allSecs = (performance.now() - t0) / 1000;
   writing = false;
   await poller;

@@ -408,3 +408,63 @@ describe('agent crash and server restarts', () => {
     }
   });
 });
+
+describe('agent with authentication', () => {
+  test('ships with the API token of tokenFile (never logged); without one it waits, losing nothing', async () => {
+    const boot = `lw_${'d'.repeat(40)}`;
+    const server = await startServer({ auth: true, env: { LOGWARDEN_BOOTSTRAP_TOKEN: boot } });
+    const dir = tmpDir('lw-agent-auth-');
+    const agentDir = path.join(dir, 'agent');
+    try {
+      const created = await runCli(
+        [
+          'token',
+          'create',
+          '--name',
+          'agent',
+          '--scopes',
+          'ingest,read',
+          '--streams',
+          'authed',
+          '--server',
+          server.url,
+        ],
+        { env: { LOGWARDEN_TOKEN: boot } },
+      );
+      assert.equal(created.code, 0, created.stderr);
+      const token = created.stdout.trim();
+      const app = path.join(dir, 'app.log');
+      let text = '';
+      for (let seq = 1; seq <= 500; seq++) text += line(seq);
+      fs.writeFileSync(app, text);
+      const yaml = agentYaml(server.url, agentDir, 'authed', `  - paths: ['${app}']`);
+
+      const denied = await startAgent(agentDir, yaml);
+      await sleep(1500);
+      const st = JSON.parse((await runCli(['agent', 'status', '--data-dir', agentDir, '--json'])).stdout);
+      assert.match(String(st.lastError), /LW_ERR_UNAUTHENTICATED/);
+      assert.equal(st.events.shipped, 0);
+      await denied.stop();
+
+      const tokenFile = path.join(dir, 'agent.token');
+      fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+      const agent = await startAgent(agentDir, `${yaml}\ntokenFile: ${tokenFile}\n`);
+      const count = async () => {
+        const qs = new URLSearchParams({ q: 'stream:=authed', start: '0', limit: '10000' });
+        const res = await fetch(`${server.url}/api/v1/search?${qs}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        return ((await res.json()) as { events: Array<Record<string, unknown>> }).events;
+      };
+      const deadline = Date.now() + 60_000;
+      while ((await count()).length < 500 && Date.now() < deadline) await sleep(100);
+      await sleep(1000);
+      await agent.stop();
+      assertExactlyOnce(await count(), 500, agent.logs());
+      const status = fs.readFileSync(path.join(agentDir, 'status.json'), 'utf8');
+      for (const out of [denied.logs(), agent.logs(), status]) assert.ok(!out.includes(token.slice(3)));
+    } finally {
+      await server.stop();
+    }
+  });
+});

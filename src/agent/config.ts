@@ -83,6 +83,13 @@ export const agentConfigSchema = z
       .string()
       .default('http://127.0.0.1:4280')
       .describe('Address of the logwarden server; events go to POST /api/v1/ingest.'),
+    tokenFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'File holding the API token sent as `Authorization: Bearer` (the token itself is kept out of this config); --token and $LOGWARDEN_TOKEN win over it.',
+      ),
     stream: streamName.default('default').describe('Stream (log group: the application) of the events.'),
     host: z
       .string()

@@ -3,11 +3,13 @@
  * `logwarden agent status`: prints a running (or stopped) agent's health and lag per file.
  * The agent ships through the same HTTP client helpers as `logwarden ingest`.
  */
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.ts';
 import { loadAgentConfig } from '../agent/config.ts';
 import { isLive, readStatus, renderStatus } from '../agent/status.ts';
 import { createLogger } from '../api/logger.ts';
+import { LwError } from '../core/errors.ts';
 import { errorAnswer, request, useToken } from './client.ts';
 import { restAfterAccepted } from './ingest.ts';
 
@@ -45,6 +47,19 @@ Example agent.yaml:
 status prints, per file, its size, the offset the server acknowledged and the bytes behind.
 Exit status: 0 running without a recent error, 1 not running or failing, 2 bad usage.
 `;
+
+/** The API token kept in `file` (surrounding white space ignored). */
+function readTokenFile(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new LwError('LW_ERR_CONFIG', [`cannot read tokenFile ${file}: ${(err as Error).message}`]);
+  }
+  const token = text.trim();
+  if (token === '') throw new LwError('LW_ERR_CONFIG', [`tokenFile ${file} is empty`]);
+  return token;
+}
 
 async function statusCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -121,6 +136,9 @@ export async function agentCommand(argv: string[]): Promise<number> {
     overrides.files = [...fromFile, { paths: positionals }];
   }
   const cfg = loadAgentConfig(values.config, overrides);
+  if (values.token === undefined && !process.env.LOGWARDEN_TOKEN && cfg.tokenFile) {
+    useToken(readTokenFile(cfg.tokenFile));
+  }
   const log = createLogger(cfg.log.level, cfg.log.format);
   const agent = new Agent(cfg, { request, errorAnswer, restAfterAccepted }, log);
   await agent.start();
