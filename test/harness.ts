@@ -98,10 +98,19 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
     dataDir,
     proc,
     logs: () => out,
+    /**
+     * SIGTERM and the exit code. Throws when the server logged a failed request (a 500, or an
+     * answer sent twice): every black-box test thereby also checks that the server never failed.
+     */
     async stop() {
-      if (proc.exitCode !== null) return proc.exitCode;
-      proc.kill('SIGTERM');
-      return exited;
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      const code = await exited;
+      const failed = out.split('\n').filter((l) => l.includes('"msg":"request failed"'));
+      if (failed.length > 0)
+        throw new Error(
+          `the server logged ${failed.length} failed request(s):\n${failed.slice(0, 5).join('\n')}`,
+        );
+      return code;
     },
     async kill9() {
       if (proc.exitCode !== null) return;
