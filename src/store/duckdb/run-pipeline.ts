@@ -15,7 +15,8 @@ import type {
   ResultType,
   TimechartData,
 } from '../store.ts';
-import { type CompiledPipeline, compilePipeline, finalSelect, type PType } from './compile-pipes.ts';
+import type { PType } from './compile-expr.ts';
+import { type CompiledPipeline, compilePipeline, finalSelect } from './compile-pipes.ts';
 import type { Partition } from './partition.ts';
 import { tzBucketSql, tzOffsetsFor } from './tz-buckets.ts';
 
