@@ -26,6 +26,89 @@ function rateBucket(rate: number, burst: number) {
     .prefault({});
 }
 
+/** User roles, most privileged first (src/api/auth/permissions.ts says what each may do). */
+export const USER_ROLES = ['admin', 'editor', 'analyst', 'viewer', 'ingest'] as const;
+
+/** An http(s) URL; plain http only for loopback hosts (tests, a provider on the same machine). */
+const secureUrl = z.url().refine((u) => {
+  const url = new URL(u);
+  return (
+    url.protocol === 'https:' ||
+    (url.protocol === 'http:' && isLoopback(url.hostname.replace(/^\[(.*)\]$/, '$1')))
+  );
+}, 'expected an https:// URL (http:// only for localhost and 127.x addresses)');
+
+const oidcConfigSchema = z
+  .strictObject({
+    issuer: secureUrl.describe(
+      'Issuer URL of the identity provider, exactly as in its ID tokens (`iss`); its discovery document is read from <issuer>/.well-known/openid-configuration.',
+    ),
+    clientId: z.string().min(1).describe('Client id registered at the identity provider.'),
+    clientSecret: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('Client secret (sent with HTTP Basic to the token endpoint); prefer clientSecretFile.'),
+    clientSecretFile: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe(
+        'File holding the client secret (surrounding white space ignored). Neither secret set: a public client (PKCE only).',
+      ),
+    redirectUrl: secureUrl.describe(
+      "This server's callback URL as registered at the identity provider, ending in /api/v1/auth/oidc/callback.",
+    ),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope has no spaces or quotes'))
+      .default(['openid', 'profile', 'email'])
+      .refine((s) => s.includes('openid'), 'must include "openid"')
+      .describe('Scopes asked for; must include openid (add e.g. groups when the provider needs it).'),
+    usernameClaim: z
+      .string()
+      .min(1)
+      .default('email')
+      .describe(
+        'ID token claim that names the user (lower-cased; 1 to 64 of a-z 0-9 . _ @ -), e.g. email or preferred_username.',
+      ),
+    groupsClaim: z
+      .string()
+      .min(1)
+      .default('groups')
+      .describe("ID token claim holding the user's groups (a list of strings, or one string)."),
+    groupRoles: z
+      .record(z.string(), z.enum(USER_ROLES))
+      .refine((m) => Object.keys(m).length > 0, 'map at least one group to a role')
+      .describe(
+        'Group -> role (admin, editor, analyst, viewer, ingest); a user in several gets the most privileged, a user in none is refused.',
+      ),
+    groupStreams: z
+      .record(z.string(), z.array(z.string()))
+      .default({})
+      .describe(
+        'Group -> streams its members may read; a user gets the union of its groups\' lists ("*": all streams). Empty: every user sees all streams; otherwise a user in none of these groups sees no stream.',
+      ),
+    allowedEmailDomains: z
+      .array(z.string().min(1))
+      .nullable()
+      .default(null)
+      .describe(
+        'When set, only users whose `email` claim ends in @ one of these domains (and is not marked unverified) may sign in.',
+      ),
+    clockSkewSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .default(60)
+      .describe('Tolerated clock difference with the identity provider when checking exp, iat and nbf.'),
+  })
+  .refine((o) => o.clientSecret === null || o.clientSecretFile === null, {
+    message: 'set clientSecret or clientSecretFile, not both',
+    path: ['clientSecretFile'],
+  });
+
 export const configSchema = z
   .strictObject({
     dataDir: z.string().default('./data').describe('Directory for the queue, the store and metadata.'),
@@ -568,6 +651,12 @@ export const configSchema = z
           .default(null)
           .describe(
             'File holding an admin API token (`lw_` + 32 to 128 of A-Z a-z 0-9 _ -) created at the first start instead of the admin password; the environment variable LOGWARDEN_BOOTSTRAP_TOKEN does the same.',
+          ),
+        oidc: oidcConfigSchema
+          .nullable()
+          .default(null)
+          .describe(
+            'OpenID Connect sign-in (authorization code + PKCE) at GET /api/v1/auth/oidc/login; null: off (docs/security.md).',
           ),
       })
       .prefault({})

@@ -20,6 +20,8 @@ export const ERRORS = {
     message: 'change your password first (POST /api/v1/auth/password), then retry %s',
   },
   LW_ERR_LOGIN_LOCKED: { status: 429, message: 'too many failed sign-ins; retry after %s seconds' },
+  LW_ERR_OIDC_FAILED: { status: 401, message: 'OpenID Connect sign-in failed: %s' },
+  LW_ERR_OIDC_PROVIDER: { status: 502, message: 'the identity provider cannot be used: %s' },
   LW_ERR_NOT_FOUND: { status: 404, message: 'not found: %s' },
   LW_ERR_CONFLICT: { status: 409, message: 'conflict: %s' },
   LW_ERR_READ_ONLY: {

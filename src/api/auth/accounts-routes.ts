@@ -58,6 +58,7 @@ function userView(r: MetaRecord<UserDoc>) {
     role: r.doc.role,
     streams: r.doc.streams,
     must_change_password: r.doc.mustChangePassword,
+    origin: r.doc.origin ?? 'local',
     created: new Date(r.created).toISOString(),
     updated: new Date(r.updated).toISOString(),
   };

@@ -28,6 +28,8 @@ export interface UserDoc {
   mustChangePassword: boolean;
   /** Epoch ms of the last password change: sessions created before it are void. */
   passwordChanged: number;
+  /** `oidc`: signs in with OpenID Connect only (no password); absent: a local user. */
+  origin?: 'oidc';
 }
 
 export interface TokenDoc {
@@ -46,6 +48,10 @@ const LAST_USED_EVERY_MS = 60_000;
 
 function bad(field: string, why: string): LwError {
   return new LwError('LW_ERR_BAD_PARAM', [field, why], { field });
+}
+
+export function isValidUsername(v: string): boolean {
+  return USERNAME.test(v);
 }
 
 export function checkUsername(v: unknown): string {
@@ -142,6 +148,39 @@ export class Accounts {
     if (change.role !== undefined) doc.role = change.role;
     if (change.streams !== undefined) doc.streams = change.streams === null ? null : [...change.streams];
     return this.meta.put(USER_KIND, username, doc, { ifVersion: cur.version });
+  }
+
+  /**
+   * Creates or updates a user who signs in with OpenID Connect (src/api/auth/oidc-routes.ts):
+   * no password (a password sign-in never matches an empty hash), role and streams as the
+   * identity provider's groups say. A local user of that name is never taken over (403).
+   */
+  async saveOidcUser(
+    username: string,
+    role: Role,
+    streams: StreamList,
+  ): Promise<{ change: 'created' | 'updated' | 'unchanged'; before: UserDoc | null }> {
+    const cur = await this.meta.get<UserDoc>(USER_KIND, username);
+    if (cur !== null && cur.doc.origin !== 'oidc')
+      throw new LwError('LW_ERR_FORBIDDEN', [
+        `a local user ${JSON.stringify(username)} exists; it signs in with its password, not with OpenID Connect`,
+      ]);
+    const list = streams === null ? null : [...streams];
+    if (cur !== null && cur.doc.role === role && JSON.stringify(cur.doc.streams) === JSON.stringify(list))
+      return { change: 'unchanged', before: cur.doc };
+    const doc: UserDoc = cur?.doc
+      ? { ...cur.doc, role, streams: list }
+      : {
+          username,
+          role,
+          streams: list,
+          passwordHash: '',
+          mustChangePassword: false,
+          passwordChanged: Date.now(),
+          origin: 'oidc',
+        };
+    await this.meta.put(USER_KIND, username, doc, { ifVersion: cur?.version ?? 0 });
+    return { change: cur === null ? 'created' : 'updated', before: cur?.doc ?? null };
   }
 
   async setPassword(username: string, password: string, mustChangePassword: boolean) {

@@ -14,6 +14,7 @@
  * token never has more than its owner: its permissions are the scopes' intersected with the
  * owner's role's, and its streams the intersection of both allow-lists.
  */
+import { USER_ROLES } from '../../core/config.ts';
 
 export const PERMISSIONS = [
   /** Send events (every ingest protocol). */
@@ -37,7 +38,7 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-export const ROLES = ['admin', 'editor', 'analyst', 'viewer', 'ingest'] as const;
+export const ROLES = USER_ROLES;
 export type Role = (typeof ROLES)[number];
 
 export const SCOPES = ['ingest', 'read', 'write', 'admin'] as const;

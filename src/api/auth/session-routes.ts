@@ -47,7 +47,7 @@ export function principalView(p: Principal) {
   };
 }
 
-function sessionCookie(req: FastifyRequest, value: string, maxAgeSeconds: number): string {
+export function sessionCookie(req: FastifyRequest, value: string, maxAgeSeconds: number): string {
   const secure = req.protocol === 'https' ? '; Secure' : '';
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
 }

@@ -12,6 +12,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { registerAccountRoutes } from './accounts-routes.ts';
 import { Authenticator } from './authenticator.ts';
 import { bootstrap, bootstrapMessage } from './bootstrap.ts';
+import { registerOidcRoutes } from './oidc-routes.ts';
 import { type GuardedRoute, registerRouteGuard } from './route-guard.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 
@@ -48,6 +49,7 @@ export async function setupAuth(
   const { routes } = registerRouteGuard(app, auth);
   registerSessionRoutes(app, { auth, sessionMaxSeconds: Math.round(c.sessionMaxHours * 3600), routes });
   registerAccountRoutes(app, auth);
+  registerOidcRoutes(app, { auth, config: c.oidc, sessionMaxSeconds: Math.round(c.sessionMaxHours * 3600) });
   const first =
     auth === null
       ? ({ kind: 'none' } as const)
