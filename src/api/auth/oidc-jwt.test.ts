@@ -4,7 +4,14 @@
  * mutated tokens that must only ever be refused with LW_ERR_OIDC_FAILED.
  */
 import assert from 'node:assert/strict';
-import { createHash, createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+  sign,
+} from 'node:crypto';
 import { describe, test } from 'node:test';
 import { mulberry32 } from '../../../test/prng.ts';
 import { LwError } from '../../core/errors.ts';
