@@ -17,6 +17,7 @@ import { StreamRegistry } from '../processors/streams/registry.ts';
 import { registerIngest } from '../sources/http/ingest.ts';
 import { DuckDBStore } from '../store/duckdb/duckdb-store.ts';
 import { SqliteMetaStore } from '../store/meta/sqlite-meta-store.ts';
+import { retentionPolicy } from '../store/retention-policy.ts';
 import { renderMetrics } from './metrics.ts';
 import { checkRole, openQueue, startIndexing } from './roles.ts';
 import { startKafkaAudit } from '../sources/kafka-audit/kafka-audit.ts';
@@ -128,11 +129,12 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     pipelines: { current: () => streams.pipelineSet(), subscribe: (fn) => streams.subscribe(fn) },
   });
 
-  // Retention: drop whole day partitions older than the configured number of days, hourly.
+  // Retention, hourly: each stream's own retentionDays, store.retentionDays for the others.
   const retention = async () => {
-    if (config.store.retentionDays <= 0) return;
+    const policy = retentionPolicy(Date.now(), config.store.retentionDays, streams.retention());
+    if (!policy) return;
     try {
-      await store.dropBefore((Date.now() - config.store.retentionDays * 86_400_000) * 1000);
+      await store.applyRetention(policy);
     } catch (err) {
       logger.error({ err: String(err) }, 'retention failed');
     }
@@ -209,6 +211,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const kafkaAudit = await startKafkaAudit(config.sources.kafkaAudit, {
     queue,
     ingestTopic: INGEST_TOPIC,
+    meta,
     logger,
   });
   registerKafkaTrace(app, kafkaAudit);

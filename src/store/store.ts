@@ -98,6 +98,21 @@ export interface StoreStats {
   bytesOnDisk: number;
 }
 
+/** Which events retention removes: those whose `_time` is before their stream's cutoff. */
+export interface RetentionPolicy {
+  /** Epoch µs per stream name; streams not listed use `defaultCutoffUs`. */
+  streams: Record<string, number>;
+  /** Cutoff of every other stream, epoch µs; null keeps their events. */
+  defaultCutoffUs: number | null;
+}
+
+export interface RetentionResult {
+  /** Partitions removed whole (every event expired). */
+  dropped: string[];
+  /** Partitions rewritten without their expired events. */
+  rewritten: Array<{ partition: string; removed: number; kept: number }>;
+}
+
 export interface Store {
   open(): Promise<void>;
   write(topic: string, batch: EventBatch): Promise<{ written: number; skipped: number }>;
@@ -125,7 +140,11 @@ export interface Store {
   /** Runs a query with pipes; the store computes aggregations itself (SQL), not row by row. */
   query(req: PipelineRequest): Promise<PipelineResult>;
   stats(): Promise<StoreStats>;
-  /** Retention: drops whole time partitions whose newest event is older than `cutoffUs`. */
-  dropBefore(cutoffUs: number): Promise<string[]>;
+  /**
+   * Retention: removes every event whose `_time` is before its stream's cutoff (see
+   * RetentionPolicy). Partitions left empty are dropped; others are rewritten without the
+   * expired events, atomically (searches see the old or the new partition, never a mix).
+   */
+  applyRetention(policy: RetentionPolicy): Promise<RetentionResult>;
   close(): Promise<void>;
 }

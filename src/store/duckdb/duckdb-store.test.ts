@@ -168,7 +168,7 @@ test('time partitions: a range reads only its days; retention drops whole days',
   const top = await store.topValues(q('level:error'), null, null, 'host', 3);
   assert.equal(top.total, 30);
   assert.equal(top.values.length, 3);
-  const dropped = await store.dropBefore(T0 + 2 * DAY);
+  const { dropped } = await store.applyRetention({ streams: {}, defaultCutoffUs: T0 + 2 * DAY });
   assert.deepEqual(dropped.sort(), ['ev_20261101', 'ev_20261102']);
   assert.equal(
     (await store.search({ filter: q('*'), start: null, end: null, limit: 0, order: 'desc' })).total,

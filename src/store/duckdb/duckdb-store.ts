@@ -29,12 +29,13 @@ import type { FieldValue } from '../../core/event.ts';
 import { fromQpos, qposToId } from '../../core/ids.ts';
 import type { FilterNode } from '../../core/query-ast.ts';
 import { formatTimestamp } from '../../core/time.ts';
-import { tokenHashes } from '../../core/tokenize.ts';
 import type {
   FieldStats,
   OutputEvent,
   PipelineRequest,
   PipelineResult,
+  RetentionPolicy,
+  RetentionResult,
   SearchRequest,
   SearchResult,
   Store,
@@ -42,7 +43,10 @@ import type {
 } from '../store.ts';
 import { BloomFilter } from './bloom.ts';
 import { type ColumnType, compileFilter, evalTokens, tokenExpr } from './compile.ts';
-import { type BlockMeta, Partition, partitionNameFor } from './partition.ts';
+import { type BlockMeta, insertBlocks, Partition, partitionNameFor } from './partition.ts';
+import { ReadGate } from './read-gate.ts';
+import { expiryOf, stageRetention } from './rewrite.ts';
+import { scanRowTokens } from './row-tokens.ts';
 import { runPipeline } from './run-pipeline.ts';
 import { sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
 
@@ -122,6 +126,8 @@ export class DuckDBStore implements Store {
   private epoch = 0;
   private needsReload = false;
   private reader: DuckDBConnection | null = null;
+  /** Searches hold it; retention swaps a partition only when none is in flight. */
+  private readonly gate = new ReadGate();
   private readonly partitions = new Map<string, Partition>();
   private readonly watermarks = new Map<string, number>();
   private readonly dbPath: string;
@@ -266,28 +272,11 @@ export class DuckDBStore implements Store {
     p.openMaxTime = Number.NEGATIVE_INFINITY;
     if (p.rows > sealed) {
       // Rebuild the open block's token set from its rows.
-      const strCols = [...p.columns].filter(([n, t]) => t === 'VARCHAR' && n !== 'stream' && n !== 'level');
-      const sel = strCols.map(([n]) => sqlIdent(n)).join(', ');
-      const r = await w.runAndReadAll(
-        `SELECT epoch_us(_time), ${sel} FROM ${sqlIdent(p.name)} WHERE rowid >= ${sealed}`,
-      );
-      for (const row of r.getRows()) {
-        const t = Number(row[0]);
+      await scanRowTokens(w, `${sqlIdent(p.name)} WHERE rowid >= ${sealed}`, p.columns, (t) => {
         if (t < p.openMinTime) p.openMinTime = t;
         if (t > p.openMaxTime) p.openMaxTime = t;
-        for (let i = 1; i < row.length; i++) {
-          const v = row[i];
-          if (typeof v === 'string' && v !== '') tokenHashes(v, p.openHashes);
-        }
-      }
-      // Dynamic string fields that overflowed into _extra are indexed too.
-      const ex = await w.runAndReadAll(
-        `SELECT _extra FROM ${sqlIdent(p.name)} WHERE rowid >= ${sealed} AND _extra IS NOT NULL`,
-      );
-      for (const [e] of ex.getRows()) {
-        const o = JSON.parse(String(e)) as Record<string, unknown>;
-        for (const k in o) if (typeof o[k] === 'string') tokenHashes(o[k] as string, p.openHashes);
-      }
+        return p.openHashes;
+      });
     }
   }
 
@@ -557,19 +546,7 @@ export class DuckDBStore implements Store {
           `INSERT INTO _lw_partitions VALUES (${sqlString(name)}, ${sqlString(p.day)}, ${r}, ${sqlNumber(minT)}, ${sqlNumber(maxT)})`,
         );
       }
-      if (sealedBlocks.length > 0) {
-        const stmt = await w.prepare('INSERT INTO _lw_blocks VALUES ($1, $2, $3, $4, $5, $6, $7)');
-        for (const { p, meta } of sealedBlocks) {
-          stmt.bindVarchar(1, p.name);
-          stmt.bindInteger(2, meta.block);
-          stmt.bindBigInt(3, BigInt(meta.rowStart));
-          stmt.bindBigInt(4, BigInt(meta.rowEnd));
-          stmt.bindBigInt(5, BigInt(Math.trunc(meta.minTime)));
-          stmt.bindBigInt(6, BigInt(Math.trunc(meta.maxTime)));
-          stmt.bindBlob(7, meta.bloom.toBytes());
-          await stmt.run();
-        }
-      }
+      await insertBlocks(w, sealedBlocks);
       for (const [name, k] of newOverflow) {
         await w.run(`INSERT INTO _lw_overflow VALUES (${sqlString(name)}, ${sqlString(k)})`);
       }
@@ -672,6 +649,7 @@ export class DuckDBStore implements Store {
     stepUs: number,
     by: string | null,
   ): Promise<Array<{ t: number; value: string | number | boolean | null; count: number }>> {
+    using _read = await this.gate.enter();
     const conn = this.reader;
     if (!conn) throw new Error('BUG: store is not open');
     const step = Math.max(1, Math.trunc(stepUs));
@@ -709,6 +687,7 @@ export class DuckDBStore implements Store {
     field: string,
     limit: number,
   ): Promise<{ total: number; values: Array<{ value: string | number | boolean | null; count: number }> }> {
+    using _read = await this.gate.enter();
     const conn = this.reader;
     if (!conn) throw new Error('BUG: store is not open');
     const { selects } = this.plan(filter, start, end);
@@ -743,6 +722,7 @@ export class DuckDBStore implements Store {
    * every column of 10M rows takes seconds, a sidebar must answer in a fraction of one.
    */
   async fieldStats(filter: FilterNode, start: number | null, end: number | null): Promise<FieldStats> {
+    using _read = await this.gate.enter();
     const conn = this.reader;
     if (!conn) throw new Error('BUG: store is not open');
     const { selects } = this.plan(filter, start, end);
@@ -822,6 +802,7 @@ export class DuckDBStore implements Store {
 
   /** A query with pipes, compiled to SQL over the planned (skip-index pruned) sub-selects. */
   async query(req: PipelineRequest): Promise<PipelineResult> {
+    using _read = await this.gate.enter();
     const conn = this.reader;
     if (!conn) throw new Error('BUG: store is not open');
     const { selects } = this.plan(req.filter, req.start, req.end);
@@ -833,6 +814,7 @@ export class DuckDBStore implements Store {
   }
 
   async search(req: SearchRequest): Promise<SearchResult> {
+    using _read = await this.gate.enter();
     const conn = this.reader;
     if (!conn) throw new Error('BUG: store is not open');
     const { selects, stats } = this.plan(req.filter, req.start, req.end);
@@ -920,36 +902,59 @@ export class DuckDBStore implements Store {
   }
 
   /**
-   * Retention: drops every day partition whose newest event is older than `cutoffUs` (whole
-   * tables, never single rows, so the rowid ranges of the skip index stay valid). Returns the
-   * names of the dropped partitions.
+   * Retention (see RetentionPolicy and rewrite.ts): each partition holding expired events is
+   * dropped or rewritten in its own exclusive turn, so writes proceed between partitions; the
+   * swap itself waits for running searches and holds new ones off until the in-memory skip
+   * index matches the committed table.
    */
-  dropBefore(cutoffUs: number): Promise<string[]> {
-    return this.exclusive(() => this.dropBeforeNow(cutoffUs));
-  }
-
-  private async dropBeforeNow(cutoffUs: number): Promise<string[]> {
-    const w = this.writers[0];
-    if (!w) throw new Error('BUG: store is not open');
-    const dropped: string[] = [];
-    for (const p of [...this.partitions.values()]) {
-      if (p.rows === 0 || p.maxTime >= cutoffUs) continue;
-      await w.run('BEGIN TRANSACTION');
-      try {
-        await w.run(`DROP TABLE IF EXISTS ${sqlIdent(p.name)}`);
-        for (const t of ['_lw_blocks', '_lw_overflow'])
-          await w.run(`DELETE FROM ${t} WHERE part = ${sqlString(p.name)}`);
-        await w.run(`DELETE FROM _lw_partitions WHERE name = ${sqlString(p.name)}`);
-        await w.run('COMMIT');
-      } catch (err) {
-        await w.run('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-      this.partitions.delete(p.name);
-      dropped.push(p.name);
-      this.opts.logger?.info({ partition: p.name, rows: p.rows }, 'retention: partition dropped');
+  async applyRetention(policy: RetentionPolicy): Promise<RetentionResult> {
+    const result: RetentionResult = { dropped: [], rewritten: [] };
+    const expiry = expiryOf(policy);
+    if (!expiry) return result;
+    const failed: string[] = [];
+    for (const name of [...this.partitions.keys()].sort()) {
+      // One partition failing (disk full, say) does not keep the others' events past retention.
+      await this.exclusive(async () => {
+        const p = this.partitions.get(name);
+        const w = this.writers[0];
+        if (!p || !w) return;
+        const staged = await stageRetention(w, p, expiry, this.opts);
+        if (!staged) return;
+        await this.gate.swap(async () => {
+          try {
+            await w.run('COMMIT');
+          } catch (err) {
+            await w.run('ROLLBACK').catch(() => undefined);
+            this.fail();
+            throw err;
+          }
+          if (staged.kind === 'drop') {
+            this.partitions.delete(name);
+            return;
+          }
+          p.rows = staged.kept;
+          p.minTime = staged.minTime;
+          p.maxTime = staged.maxTime;
+          // The committed table and metadata are right; a failed reload only needs a retry.
+          await this.loadPartition(p, w).catch((err) => {
+            this.fail();
+            throw err;
+          });
+        });
+        if (staged.kind === 'drop') {
+          result.dropped.push(name);
+          this.opts.logger?.info({ partition: name, rows: staged.removed }, 'retention: partition dropped');
+        } else {
+          const { removed, kept } = staged;
+          result.rewritten.push({ partition: name, removed, kept });
+          this.opts.logger?.info({ partition: name, removed, kept }, 'retention: partition rewritten');
+        }
+      }).catch((err) => {
+        failed.push(`${name}: ${(err as Error).message}`);
+      });
     }
-    return dropped;
+    if (failed.length > 0) throw new Error(`retention failed for ${failed.join('; ')}`);
+    return result;
   }
 
   async stats(): Promise<StoreStats> {

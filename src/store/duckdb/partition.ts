@@ -3,8 +3,10 @@
  * bounds and skip-index blocks. The durable copy lives in the `_lw_*` metadata tables and is
  * written in the same transaction as the rows it describes, so the two never disagree.
  */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { type BloomFilter, Uint32Set } from './bloom.ts';
 import type { ColumnType, TableSchema } from './compile.ts';
+import { sqlString } from './sql.ts';
 
 /** A sealed block: rows [rowStart, rowEnd] (rowids, inclusive) and their token filter. */
 export interface BlockMeta {
@@ -38,6 +40,32 @@ export class Partition implements TableSchema {
     this.name = name;
     this.day = day;
   }
+}
+
+/** Writes sealed blocks to `_lw_blocks` (inside the caller's transaction). */
+export async function insertBlocks(
+  w: DuckDBConnection,
+  blocks: ReadonlyArray<{ p: { name: string }; meta: BlockMeta }>,
+): Promise<void> {
+  if (blocks.length === 0) return;
+  const stmt = await w.prepare('INSERT INTO _lw_blocks VALUES ($1, $2, $3, $4, $5, $6, $7)');
+  for (const { p, meta } of blocks) {
+    stmt.bindVarchar(1, p.name);
+    stmt.bindInteger(2, meta.block);
+    stmt.bindBigInt(3, BigInt(meta.rowStart));
+    stmt.bindBigInt(4, BigInt(meta.rowEnd));
+    stmt.bindBigInt(5, BigInt(Math.trunc(meta.minTime)));
+    stmt.bindBigInt(6, BigInt(Math.trunc(meta.maxTime)));
+    stmt.bindBlob(7, meta.bloom.toBytes());
+    await stmt.run();
+  }
+}
+
+/** Deletes every metadata row (blocks, overflow keys, partition versions) of a partition. */
+export async function deleteMetadata(w: DuckDBConnection, name: string): Promise<void> {
+  for (const t of ['_lw_blocks', '_lw_overflow'])
+    await w.run(`DELETE FROM ${t} WHERE part = ${sqlString(name)}`);
+  await w.run(`DELETE FROM _lw_partitions WHERE name = ${sqlString(name)}`);
 }
 
 const DAY_US = 86_400_000_000;
