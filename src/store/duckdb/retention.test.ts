@@ -6,6 +6,7 @@
  * partition either old or new (the test spawns itself as the child that is killed).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -99,6 +100,18 @@ function tmp(): string {
 
 /** Day d's partition name. */
 const part = (d: number) => `ev_202611${String(1 + d).padStart(2, '0')}`;
+
+/** Child mode of the crash test: runs one retention pass, to be killed at some moment. */
+const CHILD = process.env.LW_RETENTION_CHILD;
+if (CHILD) {
+  const { dir, policy } = JSON.parse(CHILD) as { dir: string; policy: RetentionPolicy };
+  const store = new DuckDBStore({ dir, blockRows: BLOCK_ROWS, maxDynamicColumns: 2 });
+  await store.open();
+  process.stdout.write('start\n');
+  await store.applyRetention(policy);
+  await store.close();
+  process.exit(0);
+}
 
 test('a rewrite keeps exactly the unexpired events; the skip index still prunes and finds them', async () => {
   const dir = tmp();
@@ -268,4 +281,102 @@ test('retentionPolicy: streams with their own days, the store default for the ot
     streams: { x: midnight('2026-11-19T00:00:00Z') },
     defaultCutoffUs: null,
   });
+});
+
+test('kill -9 at any moment of a retention pass leaves each partition old or new, never broken', async (t) => {
+  const base = tmp();
+  // Day 0: only `app` (dropped whole); days 1-3: both streams (rewritten).
+  const gens = generate(0, 3, 8000, 21, [0]);
+  const seed = new DuckDBStore({ dir: base, blockRows: BLOCK_ROWS, maxDynamicColumns: 2 });
+  await seed.open();
+  await writeAll(seed, gens);
+  await seed.close();
+  const policy: RetentionPolicy = { streams: { app: T0 + 4 * DAY }, defaultCutoffUs: null };
+  const idsOf = (list: Gen[]) => list.map((g) => qposToId(toQpos(0, g.offset))).sort();
+  const days = [0, 1, 2, 3].map((d) => {
+    const all = gens.filter((g) => Math.floor((g.ev._time - T0) / DAY) === d);
+    const kept = all.filter((g) => !expired(g, policy));
+    return { old: idsOf(all), new: idsOf(kept), kept };
+  });
+
+  /** Runs the child on a copy of the seeded store; kills it `killAfterMs` after it started. */
+  const run = async (killAfterMs: number | null) => {
+    const dir = tmp();
+    fs.cpSync(base, dir, { recursive: true });
+    const child = spawn(process.execPath, [import.meta.filename], {
+      env: { ...process.env, LW_RETENTION_CHILD: JSON.stringify({ dir, policy }) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+    const started = Date.now();
+    if (killAfterMs !== null) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    await exited;
+    return { dir, ms: Date.now() - started };
+  };
+
+  /** Opens a store left by the child; each day must be entirely old or entirely new. */
+  const verify = async (dir: string, label: string) => {
+    const store = new DuckDBStore({ dir, blockRows: BLOCK_ROWS, maxDynamicColumns: 2 });
+    await store.open();
+    const states: string[] = [];
+    for (const [d, want] of days.entries()) {
+      const r = await store.search({
+        filter: ALL,
+        start: T0 + d * DAY,
+        end: T0 + (d + 1) * DAY,
+        limit: 100_000,
+        order: 'asc',
+      });
+      const ids = r.events.map((e) => String(e._id)).sort();
+      const state = ids.length === want.old.length ? 'old' : 'new';
+      assert.deepEqual(ids, want[state], `${label}: day ${d} is neither old nor new (${ids.length} events)`);
+      states.push(state);
+      // The partition's skip index matches its rows, whichever they are.
+      for (const g of want.kept.filter((_, i) => i % 211 === 0)) {
+        const n = await store.search({
+          filter: parseFilter(`w${g.offset}q`),
+          start: null,
+          end: null,
+          limit: 1,
+          order: 'desc',
+        });
+        assert.equal(n.total, 1, `${label}: w${g.offset}q`);
+        assert.ok(
+          n.stats.blocksScanned <= 2,
+          `${label}: w${g.offset}q scanned ${n.stats.blocksScanned} blocks`,
+        );
+      }
+    }
+    // The store works on: the interrupted pass completes.
+    await store.applyRetention(policy);
+    for (const [d, want] of days.entries()) {
+      const r = await store.search({
+        filter: ALL,
+        start: T0 + d * DAY,
+        end: T0 + (d + 1) * DAY,
+        limit: 100_000,
+        order: 'asc',
+      });
+      assert.deepEqual(
+        r.events.map((e) => String(e._id)).sort(),
+        want.new,
+        `${label}: day ${d} after a new pass`,
+      );
+    }
+    await store.close();
+    return states.join(' ');
+  };
+
+  const full = await run(null);
+  assert.equal(await verify(full.dir, 'uninterrupted'), 'new new new new');
+  const steps = 8;
+  const seen: string[] = [];
+  for (let k = 0; k <= steps; k++) {
+    const at = Math.round((full.ms * k) / steps);
+    const { dir } = await run(at);
+    seen.push(`${at} ms: ${await verify(dir, `killed after ${at} ms`)}`);
+  }
+  t.diagnostic(`a full pass took ${full.ms} ms; partitions (days 0-3) after kill -9 at ${seen.join('; ')}`);
+  assert.ok(seen[0]!.includes('old'), 'the earliest kill interrupted the pass');
 });
