@@ -550,7 +550,7 @@ export const configSchema = z
           .min(0)
           .default(0)
           .describe(
-            'Days of events to keep; whole day partitions older than this are dropped (checked hourly). 0 keeps everything.',
+            'Days of events to keep in streams without their own `retentionDays`; an event goes once its whole UTC day is older (checked at start and hourly). 0 keeps everything.',
           ),
       })
       .prefault({})

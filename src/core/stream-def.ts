@@ -77,7 +77,7 @@ export const streamDefSchema = z
       .min(0)
       .default(0)
       .describe(
-        "Days this stream's events should be kept; 0: the store's retention. Recorded only for now: the store's `store.retentionDays` (whole day partitions) is what is enforced.",
+        "Days this stream's events are kept (overrides `store.retentionDays`, longer or shorter); an event goes once its whole UTC day is older. 0: the store's retention.",
       ),
     permissions: z
       .strictObject({
