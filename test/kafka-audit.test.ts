@@ -1,13 +1,14 @@
 /**
  * The Kafka topic audit on a real broker, black-box: a notification produced four times is
  * flagged as duplicate production (audit.copies, audit.duplicate_of), its decoded value is
- * masked, and the trace endpoint tells which consumer group consumed it and when.
+ * masked, and the trace endpoint tells which consumer group consumed it and when; that offset
+ * history survives a restart, and a topic created later that matches `topicPattern` is audited.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Admin, Consumer, type Message, Producer } from '@platformatic/kafka';
 import type { DevBroker } from '../src/queue/kafka/dev-broker.ts';
-import { type Server, search, startServer } from './harness.ts';
+import { type Server, search, startServer, tmpDir } from './harness.ts';
 import { kafkaSkip, startTestBroker } from './kafka-harness.ts';
 
 const skip = kafkaSkip();
@@ -144,5 +145,78 @@ describe('Kafka topic audit', { skip }, () => {
 
     const bad = await fetch(`${srv.url}/api/v1/kafka/trace?topic=notifications&partition=x&offset=1`);
     assert.equal(bad.status, 400);
+  });
+
+  test('the trace history survives a restart; a topic created later that matches the pattern is audited', async () => {
+    const admin = new Admin({ clientId: 'setup2', bootstrapBrokers: [broker.bootstrap] });
+    await admin.createTopics({ topics: ['orders.eu'], partitions: 1, replicas: 1 });
+    const configYaml = [
+      'sources:',
+      '  kafkaAudit:',
+      `    brokers: ["${broker.bootstrap}"]`,
+      // Its own audit group: the first test's server (group logwarden-audit) still runs.
+      '    group: audit-orders',
+      "    topicPattern: '^orders\\.'",
+      '    groups: [billing]',
+      '    sampleIntervalMs: 300',
+      '',
+    ].join('\n');
+    const dataDir = tmpDir();
+    let s = await startServer({ configYaml, dataDir });
+    const producer = new Producer({ clientId: 'orders', bootstrapBrokers: [broker.bootstrap] });
+    for (let i = 0; i < 3; i++)
+      await producer.send({
+        messages: [{ topic: 'orders.eu', partition: 0, value: Buffer.from(`order ${i}`) }],
+      });
+    await consumeAndCommit(broker.bootstrap, 'billing', 'orders.eu', 3);
+    type Trace = {
+      audited: boolean;
+      groups: Array<{
+        group: string;
+        consumed: boolean;
+        committed: number;
+        passed_at: string | null;
+        not_yet_at: string | null;
+      }>;
+    };
+    const trace = async (url: string, topic: string) =>
+      (await (await fetch(`${url}/api/v1/kafka/trace?topic=${topic}&partition=0&offset=2`)).json()) as Trace;
+    const before = await until('billing sampled at offset 3', async () => {
+      const t = await trace(s.url, 'orders.eu');
+      return t.groups.some((g) => g.group === 'billing' && g.committed === 3) ? t : null;
+    });
+    const billing = before.groups.find((g) => g.group === 'billing')!;
+    assert.equal(billing.consumed, true);
+    assert.ok(billing.passed_at !== null);
+    await s.stop();
+
+    // After a restart the same answer comes back: the time the group passed offset 2 is the one
+    // sampled before the restart, not the first sample after it.
+    s = await startServer({ configYaml, dataDir });
+    try {
+      const again = await trace(s.url, 'orders.eu');
+      assert.deepEqual(
+        again.groups.find((g) => g.group === 'billing'),
+        billing,
+      );
+      assert.equal(again.audited, true);
+
+      // A topic created while the server runs is picked up by the pattern and audited.
+      await admin.createTopics({ topics: ['orders.us'], partitions: 1, replicas: 1 });
+      await producer.send({
+        messages: [{ topic: 'orders.us', partition: 0, value: Buffer.from('late order') }],
+      });
+      const late = await until('the new topic to be audited', async () => {
+        const r = await search(s.url, 'kafka.topic:orders.us audit.kind:message');
+        return r.body.total > 0 ? r.body.events : null;
+      });
+      assert.equal(late.length, 1);
+      assert.equal(late[0]['kafka.offset'], 0);
+      assert.equal((await trace(s.url, 'orders.us')).audited, true);
+    } finally {
+      await producer.close();
+      await admin.close();
+      await s.stop();
+    }
   });
 });

@@ -5,8 +5,10 @@
  * optionally the decoded value (JSON with masked keys, text, or base64). Messages with the same
  * topic, key and value hash within the window are flagged (`audit.duplicate_of`,
  * `audit.copies`). Every `sampleIntervalMs` it samples the committed offsets of the users'
- * groups on the audited topics, keeps their history for `trace` and stores the lag as events
- * (`audit.kind: lag`).
+ * groups on the audited topics, keeps their history for `trace` (persisted in the metadata
+ * store when one is given, so a trace after a restart still answers) and stores the lag as
+ * events (`audit.kind: lag`). With a `topicPattern` it also re-resolves the pattern at every
+ * sample and starts auditing topics created since.
  *
  * Delivery: records go into logwarden's queue first; the audit group commits its Kafka offsets
  * only after that produce succeeded (at-least-once; a replay re-records a message with the same
@@ -16,8 +18,10 @@ import { createHash } from 'node:crypto';
 import { Admin, Consumer, type Message } from '@platformatic/kafka';
 import { envelopeKey } from '../../core/envelope.ts';
 import type { Queue, QueueMessage } from '../../queue/queue.ts';
+import type { MetaStore } from '../../store/meta/meta-store.ts';
 import { DuplicateDetector } from './duplicates.ts';
 import { GroupOffsetHistory, type TraceAnswer } from './group-offsets.ts';
+import { OffsetHistoryStore } from './offset-history-store.ts';
 
 export interface KafkaAuditOptions {
   brokers: string[];
@@ -33,6 +37,8 @@ export interface KafkaAuditOptions {
   /** logwarden's queue and the topic that ingested events go to. */
   queue: Queue;
   ingestTopic: string;
+  /** Where the offset history for `trace` survives restarts; without it, memory only. */
+  meta?: MetaStore;
   logger: { warn: (o: object, m?: string) => void; info: (o: object, m?: string) => void };
 }
 
@@ -60,6 +66,7 @@ export class KafkaAudit {
   private readonly admin: Admin;
   private readonly dups: DuplicateDetector;
   private readonly history = new GroupOffsetHistory();
+  private readonly historyStore: OffsetHistoryStore | null;
   private readonly mask: Set<string>;
   private readonly key: Buffer;
   private topics: string[] = [];
@@ -69,6 +76,7 @@ export class KafkaAudit {
   private flushTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private sampleTimer: NodeJS.Timeout | null = null;
+  private ticking = false;
   private partitionRr = 0;
   private closed = false;
   readonly stats: KafkaAuditStats = { messages: 0, duplicates: 0, samples: 0, errors: 0 };
@@ -81,38 +89,59 @@ export class KafkaAudit {
     this.dups = new DuplicateDetector(o.duplicateWindowMs);
     this.mask = new Set(o.maskFields);
     this.key = envelopeKey(o.stream, 'json');
+    this.historyStore = o.meta ? new OffsetHistoryStore(o.meta) : null;
   }
 
   async start(): Promise<void> {
-    const topics = new Set(this.o.topics);
-    if (this.o.topicPattern !== null) {
-      const re = new RegExp(this.o.topicPattern);
-      for (const t of await this.admin.listTopics()) if (re.test(t)) topics.add(t);
+    if (this.historyStore) {
+      const bad = await this.historyStore.load(this.history);
+      if (bad > 0)
+        this.o.logger.warn({ documents: bad }, 'Kafka audit: malformed offset history documents skipped');
     }
-    this.topics = [...topics].sort();
-    if (this.topics.length === 0) {
-      this.o.logger.warn({}, 'Kafka audit: no topic matches sources.kafkaAudit.topics/topicPattern');
-    } else {
-      const stream = await this.consumer.consume({
-        topics: this.topics,
-        mode: 'committed',
-        fallbackMode: 'earliest',
-        autocommit: false,
-      });
-      stream.on('data', (m: Message) => this.onMessage(m));
-      stream.on('error', (err: Error) => {
-        this.stats.errors++;
-        this.o.logger.warn({ err: String(err) }, 'Kafka audit consumer error');
-      });
-    }
+    await this.resolveTopics();
+    if (this.topics.length === 0)
+      this.o.logger.warn({}, 'Kafka audit: no topic matches sources.kafkaAudit.topics/topicPattern (yet)');
     await this.sample();
     this.sampleTimer = setInterval(() => {
-      this.sample().catch((err) => {
-        this.stats.errors++;
-        this.o.logger.warn({ err: String(err) }, 'Kafka audit: sampling group offsets failed');
-      });
+      if (this.ticking) return; // the previous round is still running
+      this.ticking = true;
+      this.resolveTopics()
+        .then(() => this.sample())
+        .catch((err) => {
+          this.stats.errors++;
+          this.o.logger.warn({ err: String(err) }, 'Kafka audit: sampling group offsets failed');
+        })
+        .finally(() => {
+          this.ticking = false;
+        });
     }, this.o.sampleIntervalMs);
     this.o.logger.info({ topics: this.topics, group: this.o.group }, 'Kafka audit started');
+  }
+
+  /** Configured topics plus those matching the pattern now; starts consuming the ones not audited yet. */
+  private async resolveTopics(): Promise<void> {
+    const want = new Set(this.o.topics);
+    if (this.o.topicPattern !== null) {
+      const re = new RegExp(this.o.topicPattern);
+      for (const t of await this.admin.listTopics()) if (re.test(t)) want.add(t);
+    }
+    const added = [...want].filter((t) => !this.topics.includes(t)).sort();
+    if (added.length === 0 || this.closed) return;
+    const stream = await this.consumer.consume({
+      topics: added,
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+    });
+    stream.on('data', (m: Message) => this.onMessage(m));
+    stream.on('error', (err: Error) => {
+      this.stats.errors++;
+      this.o.logger.warn({ err: String(err) }, 'Kafka audit consumer error');
+    });
+    const first = this.topics.length === 0 && this.sampleTimer === null;
+    this.topics = [...this.topics, ...added].sort();
+    if (!first)
+      this.o.logger.info({ topics: added }, 'Kafka audit: new topics match topicPattern; auditing them');
   }
 
   private onMessage(m: Message): void {
@@ -244,6 +273,7 @@ export class KafkaAudit {
       }
     }
     this.stats.samples++;
+    await this.historyStore?.save(this.history);
     if (events.length > 0) {
       const n = this.o.queue.partitionCount(this.o.ingestTopic);
       await this.o.queue.produce(this.o.ingestTopic, this.partitionRr++ % n, events);
@@ -264,14 +294,17 @@ export class KafkaAudit {
     if (this.sampleTimer) clearInterval(this.sampleTimer);
     this.flush();
     await this.flushing;
+    await this.historyStore?.save(this.history, true).catch((err) => {
+      this.o.logger.warn({ err: String(err) }, 'Kafka audit: saving the offset history failed');
+    });
     await Promise.allSettled([this.consumer.close(true), this.admin.close()]);
   }
 }
 
 /** Starts the audit when configured (sources.kafkaAudit); null when it is not. */
 export async function startKafkaAudit(
-  config: Omit<KafkaAuditOptions, 'queue' | 'ingestTopic' | 'logger'> | null,
-  deps: Pick<KafkaAuditOptions, 'queue' | 'ingestTopic' | 'logger'>,
+  config: Omit<KafkaAuditOptions, 'queue' | 'ingestTopic' | 'logger' | 'meta'> | null,
+  deps: Pick<KafkaAuditOptions, 'queue' | 'ingestTopic' | 'logger' | 'meta'>,
 ): Promise<KafkaAudit | null> {
   if (config === null) return null;
   const audit = new KafkaAudit({ ...config, ...deps });
