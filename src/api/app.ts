@@ -211,6 +211,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const kafkaAudit = await startKafkaAudit(config.sources.kafkaAudit, {
     queue,
     ingestTopic: INGEST_TOPIC,
+    meta,
     logger,
   });
   registerKafkaTrace(app, kafkaAudit);
