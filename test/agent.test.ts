@@ -34,9 +34,14 @@ async function startAgent(dataDir: string, yaml: string): Promise<AgentProc> {
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<void>((r) => proc.on('exit', () => r()));
-  const deadline = Date.now() + 60_000;
+  // Generous: on a loaded machine a process start can take long. A failed start leaves no
+  // process behind (it would keep the test runner alive).
+  const deadline = Date.now() + 120_000;
   while (!out.includes('"agent started"')) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`agent did not start:\n${out}`);
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`agent did not start (exit code ${proc.exitCode}):\n${out}`);
+    }
     await sleep(20);
   }
   return {
