@@ -1,8 +1,10 @@
 /**
  * Personal-data detectors for `mask` and `hash`: each is a global regex (written to scan in
  * linear time: repetitions are over character classes or separator-led groups with small
- * bounds) plus an optional validator that rejects look-alikes, and a cheap pre-check that skips
- * the regex for text that cannot contain a hit.
+ * bounds) plus an optional validator that rejects look-alikes, and a pre-check on the text's
+ * features (text-features.ts, one pass per string for all detectors) that skips the regex for
+ * text that cannot contain a validated hit. Each pre-check is a necessary condition of a hit,
+ * so skipping never changes the result (detectors.test.ts compares with plain scanning).
  *
  * Built-ins, applied in this order (earlier ones win on overlapping text):
  * - `email`: RFC 5322 dot-atom local part @ a dotted domain with a letter TLD.
@@ -21,17 +23,30 @@
  * - `ip`: IPv4 dotted quads and IPv6 addresses.
  */
 import { parseIp } from './ip.ts';
+import { newTextFeatures, scanText, type TextFeatures } from './text-features.ts';
 
 export interface Detector {
   readonly name: string;
   /** Global regex; group 1, when present, is the part to replace (the rest is context). */
   readonly re: RegExp;
   readonly validate?: (m: string) => boolean;
-  /** False when `s` cannot contain a hit (skips the regex). */
-  readonly mayContain: (s: string) => boolean;
+  /**
+   * False when `s`, whose features are `f`, cannot contain a validated hit (skips the regex).
+   * Null: always scan (custom detectors).
+   */
+  readonly mayContain: ((f: TextFeatures, s: string) => boolean) | null;
+  /** Narrows the scan of text with features `f` (default: `re` over the whole text). */
+  readonly narrow?: (f: TextFeatures, plan: ScanPlan) => void;
 }
 
-const hasDigitRun = (s: string) => /\d\d/.test(s);
+/** How `redact` scans one text for one detector. */
+export interface ScanPlan {
+  /** A regex with the same validated hits as the detector's on this text. */
+  re: RegExp;
+  /** No hit starts before `from` or after `to`. */
+  from: number;
+  to: number;
+}
 
 export function luhn(digits: string): boolean {
   let sum = 0;
@@ -72,11 +87,24 @@ export function ibanValid(text: string): boolean {
 
 const onlyDigits = (m: string) => m.replace(/\D/g, '');
 
+const PASSPORT_WORD = /[Pp]assport|PASSPORT|여권/;
+const ACCOUNT_WORD = /[Aa]ccount|ACCOUNT|[Aa]cct|ACCT|[Aa]\/[Cc]|IBAN|계좌/;
+
+// IPv4 may follow a colon (`client:10.0.0.1`, `::ffff:10.0.0.1`); IPv6 may follow a colon
+// that does not continue a hex run (`peer:2001:db8::1`)
+const IPV4_SRC =
+  '(?<![\\w.])(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(?:\\.(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}';
+const IPV6_SRC = '(?<![\\w.]|[0-9A-Fa-f]:)(?:[0-9A-Fa-f]{1,4}|(?=::))(?::[0-9A-Fa-f]{0,4}){2,7}';
+const IP_END = '(?![\\w.:])';
+const IP_RE = new RegExp(`(?:${IPV4_SRC}|${IPV6_SRC})${IP_END}`, 'g');
+const IPV4_RE = new RegExp(`${IPV4_SRC}${IP_END}`, 'g');
+const IPV6_RE = new RegExp(`${IPV6_SRC}${IP_END}`, 'g');
+
 export const BUILTIN_DETECTORS: readonly Detector[] = [
   {
     name: 'email',
     re: /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b/g,
-    mayContain: (s) => s.includes('@'),
+    mayContain: (f) => f.at,
   },
   {
     name: 'krrn',
@@ -85,24 +113,29 @@ export const BUILTIN_DETECTORS: readonly Detector[] = [
       const d = onlyDigits(m);
       return m.length !== 13 || krrnChecksum(d);
     },
-    mayContain: hasDigitRun,
+    // YYMMDD is six digits in a row; thirteen digits apart by at most one hyphen or space
+    mayContain: (f) => f.maxRun >= 6 && f.looseRun >= 13,
   },
   {
     name: 'card',
     re: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g,
     validate: (m) => luhn(onlyDigits(m)),
-    mayContain: hasDigitRun,
+    // 13-19 digits apart by at most one space or hyphen (and, as always, two digits in a row)
+    mayContain: (f) => f.maxRun >= 2 && f.looseRun >= 13,
   },
   {
     name: 'account',
     re: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b|(?:\b(?:[Aa]ccount|ACCOUNT|[Aa]cct|ACCT|[Aa]\/[Cc]|IBAN)|계좌(?:번호)?)(?:\s*(?:[Nn]o\.?|[Nn]umber|#|번호))?\s*[:=]?\s*(\d(?:-?\d){7,19})(?!\d)/g,
     validate: (m) => /^[A-Z]{2}\d/.test(m) === false || ibanValid(m),
-    mayContain: hasDigitRun,
+    // an IBAN starts with two capitals and two digits; an account number has 8+ digits and
+    // hyphens after its keyword
+    mayContain: (f, s) => f.maxRun >= 2 && (f.ibanStart || (f.looseRun >= 8 && ACCOUNT_WORD.test(s))),
   },
   {
     name: 'passport',
     re: /\b(?:[A-Z]{1,2}\d{7,8}|[MSRODG]\d{3}[A-Z]\d{4})\b|(?:\b[Pp]assport|PASSPORT|여권)(?:\s*(?:[Nn]o\.?|[Nn]umber|#|번호))?\s*[:=]?\s*([A-Z0-9]{6,9})\b/g,
-    mayContain: hasDigitRun,
+    // numbers start with a capital and 3+ digits; the keyword form needs its keyword
+    mayContain: (f, s) => f.maxRun >= 2 && (f.capitalDigits || PASSPORT_WORD.test(s)),
   },
   {
     name: 'phone',
@@ -111,15 +144,27 @@ export const BUILTIN_DETECTORS: readonly Detector[] = [
       const n = onlyDigits(m).length;
       return n >= 9 && n <= 15;
     },
-    mayContain: hasDigitRun,
+    // 9+ digits apart by at most two of ` .-()` (`+1 (415) 555-0100`); without a `+`, the
+    // last group has four digits
+    mayContain: (f) => f.phoneRun >= 9 && (f.maxRun >= 4 || (f.maxRun >= 2 && f.plus)),
   },
   {
     name: 'ip',
-    // IPv4 may follow a colon (`client:10.0.0.1`, `::ffff:10.0.0.1`); IPv6 may follow a colon
-    // that does not continue a hex run (`peer:2001:db8::1`)
-    re: /(?:(?<![\w.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}|(?<![\w.]|[0-9A-Fa-f]:)(?:[0-9A-Fa-f]{1,4}|(?=::))(?::[0-9A-Fa-f]{0,4}){2,7})(?![\w.:])/g,
-    validate: (m) => parseIp(m) !== null,
-    mayContain: (s) => s.includes('.') || s.includes(':'),
+    re: IP_RE,
+    // a regex-matched dotted quad is always a valid address; the rest are IPv6 candidates
+    validate: (m) => m.includes('.') || parseIp(m) !== null,
+    mayContain: (f) => f.dottedQuad || f.v6Shape,
+    // one family ruled out: the other's regex alone finds the same addresses; IPv4 ones start
+    // where a dotted run starts
+    narrow: (f, plan) => {
+      if (f.v6Shape) {
+        if (!f.dottedQuad) plan.re = IPV6_RE;
+        return;
+      }
+      plan.re = IPV4_RE;
+      plan.from = f.quadFrom;
+      plan.to = f.quadTo;
+    },
   },
 ];
 
@@ -129,14 +174,19 @@ export const BUILTIN_NAMES: readonly string[] = BUILTIN_DETECTORS.map((d) => d.n
 export function customDetector(name: string, pattern: string, flags = ''): Detector {
   const re = new RegExp(pattern, flags.includes('g') ? flags : `${flags}g`);
   if (re.test('')) throw new Error('the pattern matches the empty string');
-  return { name, re, mayContain: () => true };
+  return { name, re, mayContain: null };
 }
+
+// scratch records for `redact` (synchronous, so one per thread is enough)
+const features = newTextFeatures();
+const plan: ScanPlan = { re: /$^/g, from: 0, to: 0 };
 
 /**
  * Replaces every detected datum in `s` with `replace(detector, datum)`; returns `s` itself when
  * nothing was found (no allocation). A candidate that fails validation does not consume its
  * text: the scan resumes one character later, so a card number right after other digits
- * (`id 1 4111 1111 1111 1111`) is still found.
+ * (`id 1 4111 1111 1111 1111`) is still found. The text is measured once (and again only after
+ * a detector changed it); detectors whose pre-check fails are skipped.
  */
 export function redact(
   s: string,
@@ -144,13 +194,25 @@ export function redact(
   replace: (d: Detector, datum: string) => string,
 ): string {
   let text = s;
+  let measured = false;
   for (const d of detectors) {
-    if (!d.mayContain(text)) continue;
-    const re = d.re;
-    re.lastIndex = 0;
+    plan.re = d.re;
+    plan.from = 0;
+    plan.to = text.length;
+    if (d.mayContain !== null) {
+      if (!measured) {
+        scanText(text, features);
+        measured = true;
+      }
+      if (!d.mayContain(features, text)) continue;
+      d.narrow?.(features, plan);
+    }
+    const re = plan.re;
+    const to = plan.to;
+    re.lastIndex = plan.from;
     let out = '';
     let copied = 0;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    for (let m = re.exec(text); m !== null; m = re.lastIndex > to ? null : re.exec(text)) {
       const datum = m[1] ?? m[0];
       if (d.validate !== undefined && !d.validate(datum)) {
         re.lastIndex = m.index + 1;
@@ -161,7 +223,10 @@ export function redact(
       copied = at + datum.length;
       if (m[0].length === 0) re.lastIndex++;
     }
-    if (copied > 0) text = out + text.slice(copied);
+    if (copied > 0) {
+      text = out + text.slice(copied);
+      measured = false;
+    }
   }
   return text;
 }
