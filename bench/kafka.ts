@@ -8,6 +8,7 @@
  *
  *   node bench/kafka.ts [--events 200000] [--seed 42]
  *   npm run bench -- --queue kafka [--events N]
+ *   node bench/kafka.ts --one-process-only --runs 3   # disk queue vs Kafka role all, medians
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -17,7 +18,13 @@ import { ingest, type Server, search, startServer, tmpDir } from '../test/harnes
 import { mulberry32 } from '../test/prng.ts';
 
 const { values } = parseArgs({
-  options: { events: { type: 'string' }, seed: { type: 'string' }, queue: { type: 'string' } },
+  options: {
+    events: { type: 'string' },
+    seed: { type: 'string' },
+    queue: { type: 'string' },
+    runs: { type: 'string' },
+    'one-process-only': { type: 'boolean' },
+  },
   strict: false,
 });
 const N = Number(values.events ?? 200_000);
@@ -199,6 +206,40 @@ async function latency(url: string, rate: number, seconds: number): Promise<{ p5
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Disk queue vs Kafka in one process, alternating, `runs` times each; prints every run and the medians. */
+async function oneProcessOnly(runs: number): Promise<void> {
+  const broker = await startDevBroker({ heap: '512m' });
+  const disk: number[] = [];
+  const all: number[] = [];
+  try {
+    for (let r = 0; r < runs; r++) {
+      disk.push(
+        await withServer(
+          { dataDir: tmpDir('lw-bench-disk-'), configYaml: 'queue:\n  partitions: 2\n' },
+          (s) => endToEnd(s.url, s.url, 'disk'),
+        ),
+      );
+      all.push(
+        await withServer(kafkaServer(broker.bootstrap, `bench-all-${r}`, 'all'), (s) =>
+          endToEnd(s.url, s.url, 'all'),
+        ),
+      );
+      process.stdout.write(
+        `run ${r + 1}: disk ${fmt(disk[r])} events/s, Kafka role all ${fmt(all[r])} events/s\n`,
+      );
+    }
+  } finally {
+    await broker.stop();
+  }
+  const d = median(disk);
+  const k = median(all);
+  process.stdout.write(
+    `median of ${runs}: disk ${fmt(d)} events/s, Kafka role all ${fmt(k)} events/s (${((k / d) * 100).toFixed(0)}% of disk)\n`,
+  );
+}
+
 async function main(): Promise<void> {
   process.stdout.write(`kafka bench: ${N} events, seed ${SEED}, ${os.availableParallelism()} cores\n`);
   const broker = await startDevBroker({ heap: '512m' });
@@ -274,4 +315,5 @@ async function main(): Promise<void> {
   for (const [k, v] of rows) process.stdout.write(`| ${k.trim()} | ${v} |\n`);
 }
 
-await main();
+if (values['one-process-only']) await oneProcessOnly(Number(values.runs ?? 3));
+else await main();
