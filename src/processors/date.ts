@@ -143,20 +143,46 @@ export function compileDatePattern(
   }
   const rx = new RegExp(`${re}$`, 'i');
   const offsets = new Map<number, number>();
+  // one scratch record per parser: parsing is synchronous and nothing keeps it
+  const p: Parts = {
+    year: 0,
+    month: 1,
+    day: 1,
+    hour: 0,
+    minute: 0,
+    second: 0,
+    us: 0,
+    pm: 0,
+    offsetMin: null,
+  };
+  const toUs = (year: number) => {
+    const wallMs = Date.UTC(year, p.month - 1, p.day, p.hour, p.minute, p.second);
+    let off = p.offsetMin;
+    if (off === null && zone !== null) {
+      // zone offsets change on (at most) hour boundaries: cache them per wall-clock hour
+      const hourKey = Math.floor(wallMs / 3_600_000);
+      off = offsets.get(hourKey) ?? null;
+      if (off === null) {
+        off = zoneOffsetMin(zone, wallMs);
+        off = zoneOffsetMin(zone, wallMs - off * 60_000);
+        if (offsets.size >= 4096) offsets.clear();
+        offsets.set(hourKey, off);
+      }
+    }
+    return (wallMs - (off ?? 0) * 60_000) * 1000 + p.us;
+  };
   return (s, ingestUs) => {
     const m = rx.exec(s);
     if (m === null) return null;
-    const p: Parts = {
-      year: 0,
-      month: 1,
-      day: 1,
-      hour: 0,
-      minute: 0,
-      second: 0,
-      us: 0,
-      pm: 0,
-      offsetMin: null,
-    };
+    p.year = 0;
+    p.month = 1;
+    p.day = 1;
+    p.hour = 0;
+    p.minute = 0;
+    p.second = 0;
+    p.us = 0;
+    p.pm = 0;
+    p.offsetMin = null;
     for (let i = 0; i < setters.length; i++) setters[i]!(p, m[i + 1]!);
     if (
       p.month < 1 ||
@@ -171,22 +197,6 @@ export function compileDatePattern(
     }
     if (p.pm === 1 && p.hour < 12) p.hour += 12;
     else if (p.pm === 2 && p.hour === 12) p.hour = 0;
-    const toUs = (year: number) => {
-      const wallMs = Date.UTC(year, p.month - 1, p.day, p.hour, p.minute, p.second);
-      let off = p.offsetMin;
-      if (off === null && zone !== null) {
-        // zone offsets change on (at most) hour boundaries: cache them per wall-clock hour
-        const hourKey = Math.floor(wallMs / 3_600_000);
-        off = offsets.get(hourKey) ?? null;
-        if (off === null) {
-          off = zoneOffsetMin(zone, wallMs);
-          off = zoneOffsetMin(zone, wallMs - off * 60_000);
-          if (offsets.size >= 4096) offsets.clear();
-          offsets.set(hourKey, off);
-        }
-      }
-      return (wallMs - (off ?? 0) * 60_000) * 1000 + p.us;
-    };
     if (hasYear) return toUs(p.year);
     const limit = ingestUs + 86_400_000_000;
     let y = new Date(limit / 1000).getUTCFullYear();

@@ -91,11 +91,29 @@ export function fieldAccessor(name: string): FieldAccessor {
         set: (ev, v) => {
           ev.fields[name] = v;
         },
-        remove: (ev) => {
-          delete ev.fields[name];
-        },
+        remove: (ev) => removeField(ev, name),
       };
   }
+}
+
+/**
+ * Removes dynamic field `name`. `delete` would turn the fields object into a slow dictionary
+ * (every later read, the mask scan and the indexer's walk pay for it), so the object is rebuilt
+ * without the key instead: same keys, same order. An own `__proto__` key, which an assignment
+ * cannot copy, falls back to `delete`.
+ */
+export function removeField(ev: LogEvent, name: string): void {
+  const f = ev.fields;
+  if (!Object.hasOwn(f, name)) return;
+  const out: Record<string, FieldValue> = {};
+  for (const k in f) {
+    if (k === '__proto__') {
+      delete f[name];
+      return;
+    }
+    if (k !== name) out[k] = f[k]!;
+  }
+  ev.fields = out;
 }
 
 /** Every field of the event as one flat record (fixed columns first), for traces and templates. */
