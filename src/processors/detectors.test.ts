@@ -100,11 +100,18 @@ function expectedFeatures(s: string): TextFeatures {
   };
   const digitCount = (m: string) => m.replace(/\D/g, '').length;
   const quads = [...s.matchAll(/\d+(?:\.\d+)*/g)].filter((m) => m[0].split('.').length >= 4);
+  const loose13 = [...s.matchAll(/\d(?:[-\s]?\d)*/g)].filter((m) => digitCount(m[0]) >= 13);
+  const phone9 = [...s.matchAll(/\d(?:[ .\-()]{0,2}\d)*/g)].filter((m) => digitCount(m[0]) >= 9);
+  const end = (m: RegExpExecArray | RegExpMatchArray | undefined) => (m ? m.index! + m[0].length : -1);
   return {
     at: s.includes('@'),
     maxRun: longest(/\d+/g, (m) => m.length),
     looseRun: longest(/\d(?:[-\s]?\d)*/g, digitCount),
+    loose13From: loose13[0]?.index ?? -1,
+    loose13To: end(loose13.at(-1)),
     phoneRun: longest(/\d(?:[ .\-()]{0,2}\d)*/g, digitCount),
+    phone9From: phone9[0]?.index ?? -1,
+    phone9To: end(phone9.at(-1)),
     ibanStart: /[A-Z]{2}\d{2}/.test(s),
     capitalDigits: /[A-Z]\d{3}/.test(s),
     plus: s.includes('+'),

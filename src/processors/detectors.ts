@@ -88,6 +88,12 @@ export function ibanValid(text: string): boolean {
 const onlyDigits = (m: string) => m.replace(/\D/g, '');
 
 const PASSPORT_WORD = /[Pp]assport|PASSPORT|여권/;
+
+/** Card and resident numbers lie inside a run of 13+ digits apart by single separators. */
+function looseWindow(f: TextFeatures, plan: ScanPlan): void {
+  plan.from = f.loose13From;
+  plan.to = f.loose13To;
+}
 const ACCOUNT_WORD = /[Aa]ccount|ACCOUNT|[Aa]cct|ACCT|[Aa]\/[Cc]|IBAN|계좌/;
 
 // IPv4 may follow a colon (`client:10.0.0.1`, `::ffff:10.0.0.1`); IPv6 may follow a colon
@@ -115,6 +121,7 @@ export const BUILTIN_DETECTORS: readonly Detector[] = [
     },
     // YYMMDD is six digits in a row; thirteen digits apart by at most one hyphen or space
     mayContain: (f) => f.maxRun >= 6 && f.looseRun >= 13,
+    narrow: looseWindow,
   },
   {
     name: 'card',
@@ -122,6 +129,7 @@ export const BUILTIN_DETECTORS: readonly Detector[] = [
     validate: (m) => luhn(onlyDigits(m)),
     // 13-19 digits apart by at most one space or hyphen (and, as always, two digits in a row)
     mayContain: (f) => f.maxRun >= 2 && f.looseRun >= 13,
+    narrow: looseWindow,
   },
   {
     name: 'account',
@@ -147,6 +155,11 @@ export const BUILTIN_DETECTORS: readonly Detector[] = [
     // 9+ digits apart by at most two of ` .-()` (`+1 (415) 555-0100`); without a `+`, the
     // last group has four digits
     mayContain: (f) => f.phoneRun >= 9 && (f.maxRun >= 4 || (f.maxRun >= 2 && f.plus)),
+    // a number lies in a run of 9+ digits, its `+` or `(` right before the run
+    narrow: (f, plan) => {
+      plan.from = Math.max(0, f.phone9From - 1);
+      plan.to = f.phone9To;
+    },
   },
   {
     name: 'ip',

@@ -18,8 +18,14 @@ export interface TextFeatures {
   maxRun: number;
   /** Most digits in a run where consecutive digits are apart by at most one `-` or whitespace. */
   looseRun: number;
+  /** Where the first such run of 13+ digits starts and the last one ends (-1 without one). */
+  loose13From: number;
+  loose13To: number;
   /** Most digits in a run where consecutive digits are apart by at most two of ` .-()`. */
   phoneRun: number;
+  /** Where the first such run of 9+ digits starts and the last one ends (-1 without one). */
+  phone9From: number;
+  phone9To: number;
   /** Two capital letters directly followed by two digits (how an IBAN starts). */
   ibanStart: boolean;
   /** A capital letter directly followed by three digits (how passport numbers start). */
@@ -43,7 +49,11 @@ export function newTextFeatures(): TextFeatures {
     at: false,
     maxRun: 0,
     looseRun: 0,
+    loose13From: -1,
+    loose13To: -1,
     phoneRun: 0,
+    phone9From: -1,
+    phone9To: -1,
     ibanStart: false,
     capitalDigits: false,
     plus: false,
@@ -91,8 +101,14 @@ export function scanText(s: string, f: TextFeatures): void {
   let maxRun = 0;
   let loose = 0;
   let looseMax = 0;
+  let looseFrom = 0;
+  let loose13From = -1;
+  let loose13To = -1;
   let phone = 0;
   let phoneMax = 0;
+  let phoneFrom = 0;
+  let phone9From = -1;
+  let phone9To = -1;
   let ibanStart = false;
   let capitalDigits = false;
   let groups = 0; // digit groups in the current dotted run
@@ -119,12 +135,28 @@ export function scanText(s: string, f: TextFeatures): void {
     const gap = start - end;
     const before = start > 0 ? s.charCodeAt(start - 1) : 0;
     if (len > maxRun) maxRun = len;
-    loose = gap === 1 && isLooseSep(before) ? loose + len : len;
+    if (gap === 1 && isLooseSep(before)) loose += len;
+    else {
+      loose = len;
+      looseFrom = start;
+    }
     if (loose > looseMax) looseMax = loose;
+    if (loose >= 13) {
+      if (loose13From < 0) loose13From = looseFrom;
+      loose13To = i;
+    }
     const phoneJoins =
       isPhoneSep(before) && (gap === 1 || (gap === 2 && start > 1 && isPhoneSep(s.charCodeAt(start - 2))));
-    phone = phoneJoins ? phone + len : len;
+    if (phoneJoins) phone += len;
+    else {
+      phone = len;
+      phoneFrom = start;
+    }
     if (phone > phoneMax) phoneMax = phone;
+    if (phone >= 9) {
+      if (phone9From < 0) phone9From = phoneFrom;
+      phone9To = i;
+    }
     if (gap === 1 && before === 46) groups++;
     else {
       groups = 1;
@@ -143,7 +175,11 @@ export function scanText(s: string, f: TextFeatures): void {
   f.at = at;
   f.maxRun = maxRun;
   f.looseRun = looseMax;
+  f.loose13From = loose13From;
+  f.loose13To = loose13To;
   f.phoneRun = phoneMax;
+  f.phone9From = phone9From;
+  f.phone9To = phone9To;
   f.ibanStart = ibanStart;
   f.capitalDigits = capitalDigits;
   f.plus = plus;
