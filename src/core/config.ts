@@ -367,8 +367,10 @@ export const configSchema = z
               .describe('Producer linger.ms: how long a send waits for more messages (0: next tick).'),
             compression: z
               .enum(['none', 'gzip', 'snappy', 'lz4', 'zstd'])
-              .default('none')
-              .describe('Producer compression.type of record batches.'),
+              .default('lz4')
+              .describe(
+                'Producer compression.type of record batches (lz4 by default: a compressed batch is one contiguous block, cheaper to build and to decode than uncompressed records).',
+              ),
             acks: z
               .enum(['all', 'leader', 'none'])
               .default('all')

@@ -76,6 +76,9 @@ interface TopicMeta {
 }
 
 const ACKS: Record<KafkaAcks, number> = { all: -1, leader: 1, none: 0 };
+/** Shared by fetched messages without headers / with an empty key or value (read-only). */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const EMPTY = Buffer.alloc(0);
 
 /** The message of a failed call with its nested causes (the client wraps per-attempt errors). */
 function describe(err: unknown): string {
@@ -272,14 +275,26 @@ export class KafkaQueue implements Queue {
     const now = BigInt(Date.now());
     const kt = this.kafkaTopic(topic);
     const records = [];
+    // The messages of one call mostly share a receive time: convert each distinct one to a
+    // BigInt once, not per record.
+    let lastTs = Number.NaN;
+    let lastBig = now;
     for (const c of calls) {
       for (const m of c.messages) {
+        let ts = now;
+        if (m.timestamp !== undefined) {
+          if (m.timestamp !== lastTs) {
+            lastTs = m.timestamp;
+            lastBig = BigInt(m.timestamp);
+          }
+          ts = lastBig;
+        }
         records.push({
           topic: kt,
           partition,
           key: m.key ?? undefined,
           value: m.value,
-          timestamp: m.timestamp === undefined ? now : BigInt(m.timestamp),
+          timestamp: ts,
           headers: m.headers && encodeHeaders(m.headers),
         });
       }
@@ -364,21 +379,26 @@ export class KafkaQueue implements Queue {
       st.endOffset = Number(p.highWatermark);
       st.startOffset = Number(p.logStartOffset);
     }
+    // Per record only the message object: records without headers share one frozen empty object,
+    // empty keys/values one empty buffer (this runs on the main thread for every event).
     for (const batch of p.records ?? []) {
       const first = Number(batch.firstOffset);
       const firstTs = Number(batch.firstTimestamp);
       for (const r of batch.records) {
         const off = first + r.offsetDelta;
         if (off < offset) continue;
-        const headers: Record<string, string> = {};
-        for (const [k, v] of r.headers) if (k) headers[k.toString()] = v?.toString() ?? '';
+        let headers: Record<string, string> = NO_HEADERS;
+        if (r.headers.length > 0) {
+          headers = {};
+          for (const [k, v] of r.headers) if (k) headers[k.toString()] = v?.toString() ?? '';
+        }
         out.push({
           topic,
           partition,
           offset: off,
           timestamp: firstTs + Number(r.timestampDelta),
-          key: r.key && r.key.length > 0 ? r.key : r.key ? Buffer.alloc(0) : null,
-          value: r.value ?? Buffer.alloc(0),
+          key: r.key ? (r.key.length > 0 ? r.key : EMPTY) : null,
+          value: r.value ?? EMPTY,
           headers,
         });
       }
