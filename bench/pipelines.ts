@@ -11,7 +11,10 @@
  * does not compete for the cores more than it must. It prints events/s per run and the
  * pipeline's cost as a share of the baseline's throughput (target: < 30%).
  *
- * End-to-end rates on a shared 2-core machine are noisy, so it also measures the worker
+ * End-to-end rates on a shared 2-core machine are noisy (other processes take the cores), so
+ * each run also reports the server process's CPU time per event (all its threads, from
+ * /proc/<pid>/stat, Linux): the end-to-end cost that does not depend on the machine's load.
+ * It also measures the worker
  * thread's own work in this process (normalise + pipeline + token hashes, per event, best of 3)
  * with each variant: the CPU a pipeline adds where it runs. That is counted in this thread's
  * CPU time (`process.threadCpuUsage`), not wall-clock time, so other processes on the machine
@@ -62,12 +65,24 @@ function sixStagePipeline(dir: string): object {
   };
 }
 
+/** CPU seconds (user + system, all threads) a process has used so far; NaN off Linux. */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
 async function run(label: string, stream: string, def: object, bodies: string[]) {
   const dir = tmpDir('lw-bench-pipelines-');
   const yaml = JSON.stringify({ streams: { [stream]: def } });
   const server = await startServer({ dataDir: dir, configYaml: yaml });
   try {
     let next = 0;
+    const cpu0 = processCpuSeconds(server.proc.pid);
     const t0 = performance.now();
     const sender = async () => {
       for (let i = next++; i < bodies.length; i = next++) {
@@ -91,13 +106,21 @@ async function run(label: string, stream: string, def: object, bodies: string[])
     await Promise.all(Array.from({ length: concurrency }, sender));
     await waitIndexed(server.url, 600_000);
     const secs = (performance.now() - t0) / 1000;
+    const cpuUs = ((processCpuSeconds(server.proc.pid) - cpu0) * 1e6) / events;
     const total = (await search(server.url, '*', { limit: 0 })).body.total;
     if (total !== events) throw new Error(`${label}: ${total} events stored, ${events} sent`);
     const q = (await (await fetch(`${server.url}/api/v1/queue`)).json()) as {
       indexer: { routed: number; pipelineErrors: Record<string, number> };
     };
-    log(`${label}: ${events} events in ${secs.toFixed(1)} s, routed ${q.indexer.routed}`);
-    return { label, secs, rate: events / secs, routed: q.indexer.routed, errors: q.indexer.pipelineErrors };
+    log(`${label}: ${events} events in ${secs.toFixed(1)} s, server CPU ${cpuUs.toFixed(1)} µs/event`);
+    return {
+      label,
+      secs,
+      rate: events / secs,
+      cpuUs,
+      routed: q.indexer.routed,
+      errors: q.indexer.pipelineErrors,
+    };
   } finally {
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -162,12 +185,13 @@ async function main() {
   prefixes.push(costs[2]!.ns);
   fs.rmSync(tableDir, { recursive: true, force: true });
   const base = results[0]?.rate ?? 1;
+  const baseCpu = results[0]?.cpuUs ?? 1;
   const out = [
-    `| end to end (${events} events, HTTP to searchable) | events/s | vs no processing |`,
-    `|---|---|---|`,
+    `| end to end (${events} events, HTTP to searchable) | events/s (wall) | vs no processing | server CPU µs/event | events per CPU-second vs no processing |`,
+    `|---|---|---|---|---|`,
     ...results.map(
       (r) =>
-        `| ${r.label} | ${Math.round(r.rate).toLocaleString('en-US')} | ${((r.rate / base) * 100).toFixed(0)}% (cost ${((1 - r.rate / base) * 100).toFixed(0)}%) |`,
+        `| ${r.label} | ${Math.round(r.rate).toLocaleString('en-US')} | ${((r.rate / base) * 100).toFixed(0)}% (cost ${((1 - r.rate / base) * 100).toFixed(0)}%) | ${r.cpuUs.toFixed(1)} | ${((baseCpu / r.cpuUs) * 100).toFixed(0)}% (cost ${((1 - baseCpu / r.cpuUs) * 100).toFixed(0)}%) |`,
     ),
   ];
   if (results.length === 0) out.length = 0;
