@@ -261,3 +261,42 @@ test('geoip without a database says where to get one', () => {
   );
   fs.rmSync(dir, { recursive: true });
 });
+
+test('an error in a pipeline file names the file and the line of the key', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-pipeline-lines-'));
+  const file = path.join(dir, 'web.yaml');
+  fs.writeFileSync(
+    file,
+    [
+      'processors:', // 1
+      '  - grok:', // 2
+      '      field: message', // 3
+      '      patterns: ["%{IP:client}"]', // 4
+      '  - date:', // 5
+      '      field: ts', // 6
+      '      formats: ["yyyy-MM-dd"]', // 7
+      '      timezone: Mars/Olympus', // 8
+      '',
+    ].join('\n'),
+  );
+  const def = {
+    processors: [
+      { grok: { field: 'message', patterns: ['%{IP:client}'] } },
+      { date: { field: 'ts', formats: ['yyyy-MM-dd'], timezone: 'Mars/Olympus' } },
+    ],
+  };
+  assert.throws(
+    () => compilePipeline(def, { source: file }),
+    (e: unknown) =>
+      e instanceof LwError &&
+      e.code === 'LW_ERR_PIPELINE' &&
+      e.message.includes(`${file}:8`) &&
+      /processors\[1\]\.date\.timezone/.test(e.message),
+  );
+  // Not a file (a stream's inline pipeline): no line, and no failure looking for one.
+  assert.throws(
+    () => compilePipeline(def, { source: 'stream payments' }),
+    (e: unknown) => e instanceof LwError && e.message.includes('in stream payments: processors[1]'),
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -14,6 +14,7 @@
  * Processors are built per compile, so each worker thread compiles its own copy and no mutable
  * state is shared across threads.
  */
+import { lineInFile } from './source-lines.ts';
 import path from 'node:path';
 import { z } from 'zod';
 import type { LogEvent } from '../core/event.ts';
@@ -71,7 +72,9 @@ class Compiler {
   }
 
   fail(where: string, reason: string): never {
-    const src = this.source === undefined ? '' : ` in ${this.source}`;
+    // A pipeline file names the line of the key (errors are rare: reading the file again is fine).
+    const line = this.source === undefined ? null : lineInFile(this.source, where);
+    const src = this.source === undefined ? '' : ` in ${this.source}${line === null ? '' : `:${line}`}`;
     throw new LwError('LW_ERR_PIPELINE', [src, where === '' ? reason : `${where}: ${reason}`], {
       path: where,
       ...(this.source === undefined ? {} : { source: this.source }),

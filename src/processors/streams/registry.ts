@@ -10,6 +10,7 @@
  * The change is stored first and published second (to `subscribe`rs: the worker pool), so a
  * change that answered 2xx is durable.
  */
+import { lineOfKeys } from '../source-lines.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -105,20 +106,20 @@ export function readPipelineFile(file: string): PipelineBody {
     const i = r.error.issues[0];
     const key = issuePath(i.path);
     throw new LwError('LW_ERR_PIPELINE', [
-      ` in ${file}${lineOf(doc, i.path)}`,
+      ` in ${file}${lineOf(text, i.path)}`,
       `${key || '(top)'}: ${i.message}`,
     ]);
   }
   return r.data;
 }
 
-/** `:LINE` of a key path in a YAML document, or ''. */
-function lineOf(doc: YAML.Document, keys: ReadonlyArray<PropertyKey>): string {
-  const node = doc.getIn(keys as unknown[], true) as { range?: [number, number, number] } | undefined;
-  const offset = node?.range?.[0];
-  if (offset === undefined) return '';
-  const text = String(doc.toString());
-  return `:${text.slice(0, offset).split('\n').length}`;
+/** `:LINE` of a key path in a YAML document's text, or ''. */
+function lineOf(text: string, keys: ReadonlyArray<PropertyKey>): string {
+  const line = lineOfKeys(
+    text,
+    keys.filter((k): k is string | number => typeof k !== 'symbol'),
+  );
+  return line === null ? '' : `:${line}`;
 }
 
 export class StreamRegistry {
