@@ -127,3 +127,23 @@ describe('built-in pipelines', () => {
     assert.equal(trace[0].added?.['http.status'], 404);
   });
 });
+
+describe('built-in pipelines and an explicit time', () => {
+  it("keeps the sender's time; the line's time only fills in a missing one", () => {
+    const line =
+      '183.33.62.88 - - [21/Nov/2026:00:00:00 +0000] "POST /api/v1/auth/login HTTP/1.1" 403 722 "-" "okhttp/4.12.0"';
+    const json = JSON.stringify({ '@timestamp': '2026-11-21T00:00:00.010Z', message: line });
+    const withTime = normalizeRecord(json, 'json', 's', NOW_US);
+    builtinPipeline().run(withTime);
+    assert.equal(withTime.fields['log.format'], 'access');
+    assert.equal(
+      new Date(withTime._time / 1000).toISOString(),
+      '2026-11-21T00:00:00.010Z',
+      'milliseconds kept',
+    );
+    assert.equal(withTime.fields.timestamp, undefined);
+    const bare = normalizeRecord(JSON.stringify({ message: line }), 'json', 's', NOW_US);
+    builtinPipeline().run(bare);
+    assert.equal(new Date(bare._time / 1000).toISOString(), '2026-11-21T00:00:00.000Z', "the line's time");
+  });
+});

@@ -7,7 +7,8 @@
  * Contract (recognition is best effort and never loses anything):
  * - an event no format recognises is left exactly as normalisation made it, never tagged;
  * - a recognised event gets the captured fields, `log.format` = the format's name, and `_time`
- *   from the captured `timestamp` when that parses (the field is then removed);
+ *   from the captured `timestamp` when that parses and the event had no time of its own (the
+ *   field is then removed);
  * - `message` keeps the original text (patterns that capture a `message` part only add fields),
  *   so phrase searches on the raw line keep working.
  *
@@ -15,6 +16,7 @@
  */
 import type { LogEvent } from '../core/event.ts';
 import { parseTimestamp } from '../core/time.ts';
+import { removeField } from './event-fields.ts';
 import { type CompiledPipeline, compilePipeline, type StepTrace } from './pipeline.ts';
 import { runSteps } from './run-steps.ts';
 import type { Processor } from './stage.ts';
@@ -109,8 +111,10 @@ export function autoParse(ev: LogEvent): void {
       // nginx writes dates as 2026/01/02.
       const t = parseTimestamp(ts.replace(/^(\d{4})\/(\d\d)\/(\d\d)/, '$1-$2-$3'), ev._ingest_time / 1000);
       if (t !== null) {
-        ev._time = t;
-        delete ev.fields.timestamp;
+        // The line's own time only when the event had none: a sender's explicit time (a JSON
+        // `@timestamp`, a syslog header) is at least as precise as a log line's seconds.
+        if (ev._time === ev._ingest_time) ev._time = t;
+        removeField(ev, 'timestamp');
       }
     }
     return;
