@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { LwError } from '../core/errors.ts';
-import type { Pipe } from '../core/pipe-ast.ts';
+import { isAggregating, type Pipe } from '../core/pipe-ast.ts';
 import { parsePipes } from '../query/parse-pipes.ts';
 import { parseQuery } from '../query/parser.ts';
 import { pivotTimechart } from '../query/pipe-timechart.ts';
@@ -122,9 +122,7 @@ export function registerSearch(app: FastifyInstance, deps: SearchDeps): void {
     const t0 = performance.now();
     const now = Date.now();
     const r = resolveQuery(params, now, true, req.lwStreams);
-    const aggregated = r.pipes.some(
-      (p) => p.type === 'stats' || p.type === 'timechart' || p.type === 'top' || p.type === 'rare',
-    );
+    const aggregated = r.pipes.some(isAggregating);
     let limit = aggregated ? MAX_LIMIT : 100;
     if (params.limit !== undefined && params.limit !== '') {
       limit = Number(params.limit);
