@@ -6,12 +6,12 @@
  *
  * Naming follows CloudWatch: `stream` is the log group (the application), `host` the log stream.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import YAML, { LineCounter } from 'yaml';
+import YAML, { type LineCounter } from 'yaml';
 import { z } from 'zod';
 import { isValidStreamName } from '../core/envelope.ts';
 import { LwError } from '../core/errors.ts';
+import { readYamlMapping } from '../core/yaml-file.ts';
 
 const streamName = z
   .string()
@@ -268,31 +268,9 @@ export function loadAgentConfig(
   let raw: Record<string, unknown> = {};
   let yaml: YamlSource | undefined;
   if (file) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
-      throw new LwError('LW_ERR_CONFIG', [`cannot read config file ${file}: ${why}`]);
-    }
-    const lc = new LineCounter();
-    const doc = YAML.parseDocument(text, { lineCounter: lc });
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0];
-      const pos = e.linePos?.[0];
-      throw new LwError('LW_ERR_CONFIG', [
-        `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
-      ]);
-    }
-    const v = doc.toJS();
-    if (v !== null && v !== undefined) {
-      if (typeof v !== 'object' || Array.isArray(v)) {
-        throw new LwError('LW_ERR_CONFIG', [`${file}: expected a mapping at the top level`]);
-      }
-      raw = v as Record<string, unknown>;
-    }
-    yaml = { file, doc, lc };
+    const m = readYamlMapping(file);
+    raw = m.value;
+    yaml = { file, doc: m.doc, lc: m.lc };
   }
   const flags = Object.entries(overrides).filter(([, v]) => v !== undefined);
   for (const [dotted, value] of flags) {

@@ -3,6 +3,7 @@
  * directory every second (atomically, by rename), read and shown by `logwarden agent status`.
  * Lag per file is `behind`: the file's size minus the offset the server acknowledged.
  */
+import { processRuns } from '../core/process-alive.ts';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -50,15 +51,6 @@ export function readStatus(dataDir: string): AgentStatus | null {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
-  }
-}
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -2,10 +2,8 @@
  * Loads the YAML config file and merges command-line flags over it; validation errors name the
  * key and where it came from: the file (with line:col for YAML syntax errors) or the command line.
  */
-import fs from 'node:fs';
-import YAML from 'yaml';
 import { type Config, validateConfig } from '../core/config.ts';
-import { LwError } from '../core/errors.ts';
+import { readYamlMapping } from '../core/yaml-file.ts';
 
 /**
  * The `logwarden start` flags that set a config key: flag name -> dotted key. For the syslog
@@ -46,28 +44,7 @@ export function flagOverrides(values: Record<string, unknown>): Record<string, u
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message;
-    throw new LwError('LW_ERR_CONFIG', [`cannot read config file ${file}: ${why}`]);
-  }
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0];
-    const pos = e.linePos?.[0];
-    throw new LwError('LW_ERR_CONFIG', [
-      `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
-    ]);
-  }
-  const v = doc.toJS();
-  if (v === null || v === undefined) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) {
-    throw new LwError('LW_ERR_CONFIG', [`${file}: expected a mapping at the top level`]);
-  }
-  return v as Record<string, unknown>;
+  return readYamlMapping(file).value;
 }
 
 /**

@@ -5,20 +5,12 @@
  * stale and taken over. Within one process a set of held directories refuses a second open.
  */
 
+import { processRuns } from '../../core/process-alive.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { LwError } from '../../core/errors.ts';
 
 const held = new Set<string>();
-
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function inUse(dir: string, pid: number | string): LwError {
   return new LwError('LW_ERR_CONFIG', [`queue directory ${dir} is in use by process ${pid}`]);
