@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { analyticsTable, floorAnalytics, timeAnalytics, timeRequest } from './analytics.ts';
 import { KNOWN_TERMS, requestIdFor } from './generate.ts';
 import { grepCount } from './grep-floor.ts';
+import { ingestFile, rssOf } from './ingest.ts';
 import { startServer } from './server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -61,113 +62,6 @@ function fmt(n: number, d = 1): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 }
 
-function rssOf(pid: number): { rss: number; hwm: number } {
-  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0) * 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-}
-
-/** CPU seconds used so far by each kind of thread of a process (Linux /proc), by thread name. */
-function cpuByThread(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  const tick = 100; // USER_HZ
-  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const name = fs.readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim();
-      const stat = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const secs = (Number(fields[11]) + Number(fields[12])) / tick;
-      out.set(name, (out.get(name) ?? 0) + secs);
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
-
-async function lag(url: string): Promise<number> {
-  const j = (await (await fetch(`${url}/api/v1/queue`)).json()) as { lag: { total: number } };
-  return j.lag.total;
-}
-
-async function ingestFile(url: string, concurrency: number, pid: number) {
-  const size = fs.statSync(file).size;
-  const fd = fs.openSync(file, 'r');
-  const CHUNK = 4 * 1024 * 1024;
-  let pos = 0;
-  let carry = Buffer.alloc(0);
-  let accepted = 0;
-  let peakRss = 0;
-  const rssTimer = setInterval(() => {
-    peakRss = Math.max(peakRss, rssOf(pid).rss);
-  }, 200);
-  const next = (): Buffer | null => {
-    if (pos >= size && carry.length === 0) return null;
-    const buf = Buffer.allocUnsafe(CHUNK);
-    const n = fs.readSync(fd, buf, 0, CHUNK, pos);
-    pos += n;
-    const data = Buffer.concat([carry, buf.subarray(0, n)]);
-    if (pos >= size) {
-      carry = Buffer.alloc(0);
-      return data;
-    }
-    const last = data.lastIndexOf(10);
-    carry = Buffer.from(data.subarray(last + 1));
-    return data.subarray(0, last + 1);
-  };
-  const cpu0 = cpuByThread(pid);
-  const t0 = performance.now();
-  let lastReport = t0;
-  const worker = async () => {
-    for (let body = next(); body !== null; body = next()) {
-      for (;;) {
-        const res = await fetch(`${url}/api/v1/ingest?stream=bench`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-ndjson' },
-          body,
-        });
-        if (res.status === 429 || res.status === 503) {
-          await res.arrayBuffer();
-          await new Promise((r) => setTimeout(r, 200));
-          continue;
-        }
-        const j = (await res.json()) as { accepted: number; rejected: number };
-        if (res.status !== 200 || j.rejected > 0)
-          throw new Error(`ingest failed: ${res.status} ${JSON.stringify(j)}`);
-        accepted += j.accepted;
-        break;
-      }
-      const now = performance.now();
-      if (now - lastReport > 5000) {
-        lastReport = now;
-        log(
-          `ingest: ${fmt((pos / size) * 100)}% ${fmt(accepted / ((now - t0) / 1000), 0)} ev/s acknowledged, rss ${fmt(peakRss / 2 ** 20, 0)} MiB`,
-        );
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const tAck = performance.now();
-  while ((await lag(url)) > 0) await new Promise((r) => setTimeout(r, 100));
-  const tSearchable = performance.now();
-  clearInterval(rssTimer);
-  fs.closeSync(fd);
-  peakRss = Math.max(peakRss, rssOf(pid).hwm);
-  const cpu1 = cpuByThread(pid);
-  const cpu = [...cpu1]
-    .map(([name, secs]) => ({ name, secs: secs - (cpu0.get(name) ?? 0) }))
-    .filter((c) => c.secs > 0.05);
-  cpu.sort((a, b) => b.secs - a.secs);
-  return {
-    accepted,
-    size,
-    ackSecs: (tAck - t0) / 1000,
-    searchableSecs: (tSearchable - t0) / 1000,
-    peakRss,
-    cpu,
-  };
-}
-
 function timeQuery(label: string, url: string, check: (j: Record<string, unknown>) => string) {
   return timeRequest(label, url, RUNS, check);
 }
@@ -186,7 +80,7 @@ async function main() {
   fs.rmSync(dataDir, { recursive: true, force: true });
   const { url, proc } = await startServer(dataDir);
   log(`server at ${url}, ingesting ${file}`);
-  const ing = await ingestFile(url, Number(values.concurrency), proc.pid!);
+  const ing = await ingestFile(file, url, Number(values.concurrency), proc.pid!);
   log(`ingested ${fmt(ing.accepted, 0)} in ${fmt(ing.searchableSecs)} s`);
 
   const q = (query: string, extra: Record<string, string> = {}) =>

@@ -109,6 +109,10 @@ function checksOf(s: Schema, where: string): { type: string; constraints: string
     });
     return { type: types.join(' or '), constraints };
   }
+  if (def.type === 'literal') {
+    const values = (def as z.core.$ZodLiteralDef<z.core.util.Literal>).values;
+    return { type: values.map((v) => JSON.stringify(v)).join(' or '), constraints };
+  }
   if (def.type === 'record') {
     const v = unwrap((def as z.core.$ZodRecordDef).valueType, '').inner;
     return { type: `map of name to ${checksOf(v, where).type}`, constraints };

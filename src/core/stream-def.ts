@@ -53,10 +53,10 @@ export const streamDefSchema = z
         "The stream's pipeline: the name of a pipeline (`pipelines:` or /api/v1/pipelines) or an inline `{processors: [...]}`; null: none.",
       ),
     autoParse: z
-      .boolean()
+      .union([z.boolean(), z.literal('always')])
       .default(true)
       .describe(
-        'When the stream has no pipeline, the built-in pipelines recognise common formats (nginx/Apache access and error logs, Java, sshd, ...) and parse them.',
+        "When the stream has no pipeline, the built-in pipelines recognise common formats (nginx/Apache access and error logs, Java, sshd, ...) and parse them, except events whose sender already extracted fields from the line (a string field of 4+ characters found in `message`); 'always' parses those too; false: never.",
       ),
     routes: z
       .array(streamRouteSchema)

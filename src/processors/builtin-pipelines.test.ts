@@ -147,3 +147,37 @@ describe('built-in pipelines and an explicit time', () => {
     assert.equal(new Date(bare._time / 1000).toISOString(), '2026-11-21T00:00:00.000Z', "the line's time");
   });
 });
+
+describe("built-in pipelines and the sender's own fields", () => {
+  const line =
+    '183.33.62.88 - - [21/Nov/2026:00:00:00 +0000] "POST /api/v1/auth/login HTTP/1.1" 403 722 "-" "okhttp/4.12.0"';
+  const run = (record: Record<string, unknown>, always = false) => {
+    const ev = normalizeRecord(JSON.stringify({ message: line, ...record }), 'json', 's', NOW_US);
+    const before = JSON.stringify(ev.fields);
+    builtinPipeline(always).run(ev);
+    return { ev, before };
+  };
+
+  it('does not parse again a line whose fields the sender already extracted', () => {
+    for (const extracted of [
+      { client_ip: '183.33.62.88' },
+      { path: '/api/v1/auth/login', status: 403 },
+      { http: { user_agent: 'okhttp/4.12.0' } },
+    ]) {
+      const { ev, before } = run({ request_id: 'r-1', ...extracted });
+      assert.equal(JSON.stringify(ev.fields), before, JSON.stringify(extracted));
+    }
+  });
+
+  it('parses when the other fields are metadata not taken from the line, or with always', () => {
+    const meta = run({ job: 'web', filename: '/var/log/nginx/access.log', pod: 'web-7f9c', status: 403 });
+    assert.equal(meta.ev.fields['log.format'], 'access');
+    assert.equal(meta.ev.fields['http.status'], 403);
+    // Values shorter than 4 characters prove nothing: too likely to occur by chance.
+    const short = run({ code: '403', proto: '1.1' });
+    assert.equal(short.ev.fields['log.format'], 'access');
+    const always = run({ client_ip: '183.33.62.88' }, true);
+    assert.equal(always.ev.fields['log.format'], 'access');
+    assert.equal(always.ev.fields['client.ip'], '183.33.62.88');
+  });
+});

@@ -10,7 +10,12 @@
  *   from the captured `timestamp` when that parses and the event had no time of its own (the
  *   field is then removed);
  * - `message` keeps the original text (patterns that capture a `message` part only add fields),
- *   so phrase searches on the raw line keep working.
+ *   so phrase searches on the raw line keep working;
+ * - the sender's own structure wins: an event that already carries a field extracted from its
+ *   line (a string field of at least 4 characters whose value occurs in `message`, such as a
+ *   JSON access log with `client_ip` and `path` beside the raw line) is not parsed again, which
+ *   would store the same facts a second time under other names. `autoParse: always` parses it
+ *   anyway.
  *
  * The grok processors are compiled once per thread, on first use.
  */
@@ -92,10 +97,28 @@ function formats(): Compiled[] {
   return compiled;
 }
 
-/** Recognises and parses one event in place (see the module header); never throws. */
-export function autoParse(ev: LogEvent): void {
+/** Shortest field value that counts as extracted from the line when `message` contains it. */
+const MIN_EXTRACTED = 4;
+
+/** Whether the sender already extracted fields from the line (see the module header). */
+export function senderExtracted(ev: LogEvent): boolean {
+  const m = ev.message;
+  for (const k in ev.fields) {
+    const v = ev.fields[k];
+    if (typeof v === 'string' && v.length >= MIN_EXTRACTED && v.length <= m.length && m.includes(v))
+      return true;
+  }
+  return false;
+}
+
+/**
+ * Recognises and parses one event in place (see the module header); never throws. With
+ * `always`, also an event whose sender already extracted fields from the line.
+ */
+export function autoParse(ev: LogEvent, always = false): void {
   for (const c of formats()) {
     if (!c.format.guard(ev)) continue;
+    if (!always && senderExtracted(ev)) return;
     const message = ev.message;
     try {
       c.grok.process(ev);
@@ -121,21 +144,26 @@ export function autoParse(ev: LogEvent): void {
   }
 }
 
-const autoParseProcessor: Processor = {
-  name: 'auto-parse',
-  process(ev) {
-    autoParse(ev);
-    return true;
-  },
-};
+function sharedPipeline(always: boolean): CompiledPipeline {
+  const processor: Processor = {
+    name: 'auto-parse',
+    process(ev) {
+      autoParse(ev, always);
+      return true;
+    },
+  };
+  return {
+    processors: [processor],
+    run: (ev: LogEvent, trace?: StepTrace[]) => runSteps([{ path: 'auto-parse', processor }], ev, trace),
+  };
+}
 
-const shared: CompiledPipeline = {
-  processors: [autoParseProcessor],
-  run: (ev: LogEvent, trace?: StepTrace[]) =>
-    runSteps([{ path: 'auto-parse', processor: autoParseProcessor }], ev, trace),
-};
+const shared = { unlessStructured: sharedPipeline(false), always: sharedPipeline(true) };
 
-/** The built-in pipelines as one compiled pipeline (one processor, `auto-parse`). */
-export function builtinPipeline(): CompiledPipeline {
-  return shared;
+/**
+ * The built-in pipelines as one compiled pipeline (one processor, `auto-parse`); `always` also
+ * parses events whose sender already extracted fields from the line.
+ */
+export function builtinPipeline(always = false): CompiledPipeline {
+  return always ? shared.always : shared.unlessStructured;
 }

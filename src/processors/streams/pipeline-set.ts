@@ -11,7 +11,7 @@ export interface StreamRuntime {
   pipeline: PipelineBody | null;
   /** Where the pipeline came from, for error messages: `stream payments`, `pipeline nginx (nginx.yaml)`. */
   pipelineSource: string;
-  autoParse: boolean;
+  autoParse: boolean | 'always';
   routes: Array<{ if: string; stream: string }>;
   deadLetter: string | null;
 }

@@ -87,7 +87,7 @@ export class StreamProcessor {
     try {
       if (def.pipeline !== null)
         c.pipeline = compilePipeline(def.pipeline, { source: def.pipelineSource, baseDir: this.set.baseDir });
-      else if (def.autoParse) c.pipeline = builtinPipeline();
+      else if (def.autoParse) c.pipeline = builtinPipeline(def.autoParse === 'always');
       c.routes = def.routes.map((r) => ({ match: compileMatcher(parseFilter(r.if)), stream: r.stream }));
     } catch (err) {
       c.compileError = `pipeline of stream ${name}: ${(err as Error).message}`;

@@ -17,12 +17,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  type DuckDBAppender,
-  type DuckDBConnection,
-  DuckDBInstance,
-  DuckDBTimestampValue,
-} from '@duckdb/node-api';
+import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { LwError } from '../../core/errors.ts';
 import type { EventBatch } from '../../core/event-batch.ts';
 import type { FieldValue } from '../../core/event.ts';
@@ -42,6 +37,7 @@ import type {
   StoreStats,
 } from '../store.ts';
 import { BloomFilter } from './bloom.ts';
+import { ChunkWriter } from './chunk-writer.ts';
 import { type ColumnType, compileFilter, evalTokens, tokenExpr } from './compile.ts';
 import { type BlockMeta, insertBlocks, Partition, partitionNameFor } from './partition.ts';
 import { ReadGate } from './read-gate.ts';
@@ -451,8 +447,8 @@ export class DuckDBStore implements Store {
         const colIndex = new Map<string, number>();
         for (let i = 0; i < colNames.length; i++) colIndex.set(colNames[i], i);
         const types = colNames.map((n) => p.columns.get(n)!);
-        const vals: Array<FieldValue | null> = new Array(colNames.length).fill(null);
         const appender: DuckDBAppender = await w.createAppender(name);
+        const out = new ChunkWriter(appender, types);
         let r = p.rows;
         let minT = p.minTime;
         let maxT = p.maxTime;
@@ -489,15 +485,16 @@ export class DuckDBStore implements Store {
           }
           let t = batch.time[i];
           if (t > batch.ingest[i] + FUTURE_LIMIT_US) t = batch.ingest[i];
-          for (let c = 9; c < vals.length; c++) vals[c] = null;
           let extra: Record<string, FieldValue> | null = null;
           for (let j = batch.fstart[i]; j < batch.fstart[i + 1]; j++) {
             const k = batch.fkeys[j];
             const v = batch.fvals[j];
             const ci = colIndex.get(k);
-            if (ci !== undefined && ci >= 9 && types[ci] === typeOf(v)) {
-              vals[ci] = v;
-            } else {
+            const ty = ci === undefined || ci < 9 ? null : types[ci];
+            if (ty === 'VARCHAR' && typeof v === 'string') out.setVarchar(ci!, v);
+            else if (ty === 'DOUBLE' && typeof v === 'number') out.setDouble(ci!, v);
+            else if (ty === 'BOOLEAN' && typeof v === 'boolean') out.setBoolean(ci!, v);
+            else {
               extra ??= {};
               extra[k] = v;
               if (!p.overflow.has(k)) {
@@ -506,36 +503,26 @@ export class DuckDBStore implements Store {
               }
             }
           }
-          appender.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(t))));
-          appender.appendTimestamp(new DuckDBTimestampValue(BigInt(Math.trunc(batch.ingest[i]))));
-          appender.appendBigInt(BigInt(batch.qpos[i]));
-          appender.appendVarchar(batch.stream[i]);
-          appender.appendVarchar(batch.message[i]);
+          out.setInt64(0, Math.trunc(t));
+          out.setInt64(1, Math.trunc(batch.ingest[i]));
+          out.setInt64(2, batch.qpos[i]);
+          out.setVarchar(3, batch.stream[i]);
+          out.setVarchar(4, batch.message[i]);
           const lv = batch.level[i];
-          if (lv === '') appender.appendNull();
-          else appender.appendVarchar(lv);
+          if (lv !== '') out.setVarchar(5, lv);
           const h = batch.host[i];
-          if (h === '') appender.appendNull();
-          else appender.appendVarchar(h);
-          const s = batch.service[i];
-          if (s === '') appender.appendNull();
-          else appender.appendVarchar(s);
-          if (extra === null) appender.appendNull();
-          else appender.appendVarchar(JSON.stringify(extra));
-          for (let c = 9; c < vals.length; c++) {
-            const v = vals[c];
-            if (v === null) appender.appendNull();
-            else if (types[c] === 'DOUBLE') appender.appendDouble(v as number);
-            else if (types[c] === 'BOOLEAN') appender.appendBoolean(v as boolean);
-            else appender.appendVarchar(v as string);
-          }
-          appender.endRow();
+          if (h !== '') out.setVarchar(6, h);
+          const sv = batch.service[i];
+          if (sv !== '') out.setVarchar(7, sv);
+          if (extra !== null) out.setVarchar(8, JSON.stringify(extra));
+          out.endRow();
           if (t < p.openMinTime) p.openMinTime = t;
           if (t > p.openMaxTime) p.openMaxTime = t;
           if (t < minT) minT = t;
           if (t > maxT) maxT = t;
           r++;
         }
+        out.flush();
         appender.flushSync();
         appender.closeSync();
         endSegment(r);
