@@ -7,7 +7,7 @@
  * waits until the queue lag is 0 (durable and searchable), and prints events/s, CPU seconds by
  * thread, peak RSS and the store size. Set NODE_OPTIONS=--cpu-prof to profile the server.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -147,13 +147,28 @@ async function main() {
       concurrency: { type: 'string', default: '4' },
       config: { type: 'string' },
       'data-dir': { type: 'string' },
+      /** Also count the server's instructions with `perf stat` (steadier than CPU seconds here). */
+      perf: { type: 'boolean', default: false },
     },
   });
   if (!values.file) throw new Error('--file FILE (NDJSON) is required');
   const dataDir = values['data-dir'] ?? fs.mkdtempSync(path.join(os.tmpdir(), 'lw-ingest-'));
   fs.rmSync(dataDir, { recursive: true, force: true });
   const { url, proc } = await startServer(dataDir, values.config ? ['--config', values.config] : []);
+  const perf = values.perf
+    ? spawn('perf', ['stat', '-x', ',', '-e', 'instructions', '-p', String(proc.pid)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+    : null;
+  let perfOut = '';
+  perf?.stderr!.on('data', (d: Buffer) => {
+    perfOut += d;
+  });
   const ing = await ingestFile(values.file, url, Number(values.concurrency), proc.pid!);
+  if (perf) {
+    perf.kill('SIGINT');
+    await new Promise((r) => perf.on('exit', r));
+  }
   proc.kill('SIGTERM');
   await new Promise((r) => proc.on('exit', r));
   const cpuTotal = ing.cpu.reduce((a, c) => a + c.secs, 0);
@@ -163,6 +178,8 @@ async function main() {
       `CPU ${fmt((cpuTotal / ing.accepted) * 1e6)} µs/event; peak RSS ${fmt(ing.peakRss / 2 ** 20, 0)} MiB; store ${fmt(store / 1e6, 0)} MB = ${fmt(store / ing.size, 3)}x raw`,
   );
   for (const c of ing.cpu) console.log(`  ${c.name.padEnd(16)} ${fmt(c.secs)} s`);
+  const instructions = Number(/^(\d+),/m.exec(perfOut)?.[1] ?? Number.NaN);
+  if (perf) console.log(`  instructions: ${fmt(instructions / ing.accepted, 0)} per event`);
   if (!values['data-dir']) fs.rmSync(dataDir, { recursive: true, force: true });
 }
 

@@ -280,6 +280,35 @@ async function checkAfterRestart(dataDir: string, stream: string, acked: number[
   }
 }
 
+describe('start tunes V8', () => {
+  const cmdline = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  test('the server runs with 16 MB semi-spaces, in the process that was started', async (t) => {
+    if (process.platform !== 'linux') return t.skip('reads /proc');
+    const srv = await startServer();
+    try {
+      const args = cmdline(srv.proc.pid!);
+      assert.ok(args.includes('--max-semi-space-size=16'), args.join(' '));
+      assert.equal(args.filter((a) => a === 'start').length, 1);
+      const j = (await (await fetch(`${srv.url}/api/v1/stats`)).json()) as {
+        memory: { process: { rss: number } };
+      };
+      assert.ok(j.memory.process.rss > 0);
+    } finally {
+      assert.equal(await srv.stop(), 0);
+    }
+  });
+
+  test("the user's own semi-space size is kept", async (t) => {
+    if (process.platform !== 'linux') return t.skip('reads /proc');
+    const srv = await startServer({ env: { NODE_OPTIONS: '--max-semi-space-size=8' } });
+    try {
+      assert.ok(!cmdline(srv.proc.pid!).includes('--max-semi-space-size=16'));
+    } finally {
+      assert.equal(await srv.stop(), 0);
+    }
+  });
+});
+
 describe('graceful stop', () => {
   test('SIGTERM right after ingest: exit 0, and after a restart every acknowledged event is there once', async () => {
     const srv = await startServer();
