@@ -161,7 +161,7 @@ async function main() {
       })
     : null;
   let perfOut = '';
-  perf?.stderr!.on('data', (d: Buffer) => {
+  perf?.stderr?.on('data', (d: Buffer) => {
     perfOut += d;
   });
   const ing = await ingestFile(values.file, url, Number(values.concurrency), proc.pid!);
