@@ -41,6 +41,15 @@ import { ChunkWriter } from './chunk-writer.ts';
 import { type ColumnType, compileFilter, evalTokens, tokenExpr } from './compile.ts';
 import { type BlockMeta, insertBlocks, Partition, partitionNameFor } from './partition.ts';
 import { ReadGate } from './read-gate.ts';
+import {
+  MINUTE_US,
+  ROLLUP_TABLE_SQL,
+  RollupCounts,
+  recountPartition,
+  rollupCanFilter,
+  rollupHistogram,
+  sqlFloorDiv,
+} from './rollup.ts';
 import { expiryOf, stageRetention } from './rewrite.ts';
 import { scanRowTokens } from './row-tokens.ts';
 import { runPipeline } from './run-pipeline.ts';
@@ -171,8 +180,10 @@ export class DuckDBStore implements Store {
       'CREATE TABLE IF NOT EXISTS _lw_watermarks (topic VARCHAR, part INTEGER, next_offset BIGINT)',
     );
     await w.run('CREATE TABLE IF NOT EXISTS _lw_overflow (part VARCHAR, key VARCHAR)');
+    await w.run(ROLLUP_TABLE_SQL);
     await this.load(w);
     await this.compactMetadata(w);
+    await this.backfillRollups(w);
   }
 
   /**
@@ -191,11 +202,30 @@ export class DuckDBStore implements Store {
     await w.run('DELETE FROM _lw_watermarks');
     await w.run('INSERT INTO _lw_watermarks SELECT * FROM _lw_w');
     await w.run('DROP TABLE _lw_w');
+    await w.run(`CREATE TEMP TABLE _lw_r AS SELECT part, minute, stream, level, sum(n) AS n FROM _lw_rollup
+      GROUP BY ALL`);
+    await w.run('DELETE FROM _lw_rollup');
+    await w.run('INSERT INTO _lw_rollup SELECT * FROM _lw_r');
+    await w.run('DROP TABLE _lw_r');
     await w.run('CREATE TEMP TABLE _lw_o AS SELECT DISTINCT part, key FROM _lw_overflow');
     await w.run('DELETE FROM _lw_overflow');
     await w.run('INSERT INTO _lw_overflow SELECT * FROM _lw_o');
     await w.run('DROP TABLE _lw_o');
     await w.run('COMMIT');
+  }
+
+  /** Counts partitions that have rows but no per-minute counts (stores made before them). */
+  private async backfillRollups(w: DuckDBConnection): Promise<void> {
+    const counted = new Set(
+      (await w.runAndReadAll('SELECT DISTINCT part FROM _lw_rollup')).getRows().map((r) => String(r[0])),
+    );
+    for (const p of this.partitions.values()) {
+      if (p.rows === 0 || counted.has(p.name)) continue;
+      await w.run('BEGIN TRANSACTION');
+      await recountPartition(w, p.name);
+      await w.run('COMMIT');
+      this.opts.logger?.info({ partition: p.name, rows: p.rows }, 'counted the partition for histograms');
+    }
   }
 
   private async load(w: DuckDBConnection): Promise<void> {
@@ -449,6 +479,7 @@ export class DuckDBStore implements Store {
         const types = colNames.map((n) => p.columns.get(n)!);
         const appender: DuckDBAppender = await w.createAppender(name);
         const out = new ChunkWriter(appender, types);
+        const rollup = new RollupCounts();
         let r = p.rows;
         let minT = p.minTime;
         let maxT = p.maxTime;
@@ -516,6 +547,7 @@ export class DuckDBStore implements Store {
           if (sv !== '') out.setVarchar(7, sv);
           if (extra !== null) out.setVarchar(8, JSON.stringify(extra));
           out.endRow();
+          rollup.add(t, batch.stream[i], lv);
           if (t < p.openMinTime) p.openMinTime = t;
           if (t > p.openMaxTime) p.openMaxTime = t;
           if (t < minT) minT = t;
@@ -526,6 +558,7 @@ export class DuckDBStore implements Store {
         appender.flushSync();
         appender.closeSync();
         endSegment(r);
+        await rollup.insert(w, name);
         p.rows = r;
         p.minTime = minT;
         p.maxTime = maxT;
@@ -637,30 +670,82 @@ export class DuckDBStore implements Store {
     by: string | null,
   ): Promise<Array<{ t: number; value: string | number | boolean | null; count: number }>> {
     using _read = await this.gate.enter();
+    const step = Math.max(1, Math.trunc(stepUs));
+    const counts = new Map<string, { t: number; value: string | number | boolean | null; count: number }>();
+    const add = (b: number, value: string | number | boolean | null, c: number) => {
+      const k = `${b}\u0000${typeof value}\u0000${value}`;
+      const e = counts.get(k);
+      if (e) e.count += c;
+      else counts.set(k, { t: b * step, value, count: c });
+    };
+    const rollupBy = by === null || by === 'level' || by === 'stream' ? by : undefined;
+    if (step % MINUTE_US === 0 && rollupBy !== undefined && rollupCanFilter(filter)) {
+      // Whole minutes from the per-minute counts, the partial minutes at the ends from the rows.
+      const startMin = start === null ? null : Math.ceil(start / MINUTE_US);
+      const endMin = end === null ? null : Math.floor(end / MINUTE_US);
+      if (startMin === null || endMin === null || startMin < endMin) {
+        const lo = startMin ?? Number.MIN_SAFE_INTEGER;
+        const hi = endMin ?? Number.MAX_SAFE_INTEGER;
+        const parts = [...this.partitions.values()]
+          .filter((p) => p.rows > 0 && p.maxTime >= lo * MINUTE_US && p.minTime < hi * MINUTE_US)
+          .map((p) => p.name);
+        try {
+          const rows = await rollupHistogram(this.reader!, parts, filter, lo, hi, step / MINUTE_US, rollupBy);
+          for (const r of rows) add(r.b, r.v, r.c);
+        } catch (err) {
+          this.wrapQueryError(err);
+        }
+        if (start !== null && start < lo * MINUTE_US)
+          await this.histogramRows(filter, start, lo * MINUTE_US, step, by, add);
+        if (end !== null && hi * MINUTE_US < end)
+          await this.histogramRows(filter, hi * MINUTE_US, end, step, by, add);
+        return this.sortedBuckets(counts);
+      }
+    }
+    await this.histogramRows(filter, start, end, step, by, add);
+    return this.sortedBuckets(counts);
+  }
+
+  private sortedBuckets(
+    counts: Map<string, { t: number; value: string | number | boolean | null; count: number }>,
+  ): Array<{ t: number; value: string | number | boolean | null; count: number }> {
+    const rows = [...counts.values()];
+    rows.sort((x, y) => x.t - y.t || String(x.value).localeCompare(String(y.value)));
+    return rows;
+  }
+
+  /** Histogram counts from the rows (the caller holds the read gate). */
+  private async histogramRows(
+    filter: FilterNode,
+    start: number | null,
+    end: number | null,
+    step: number,
+    by: string | null,
+    add: (b: number, value: string | number | boolean | null, c: number) => void,
+  ): Promise<void> {
     const conn = this.reader;
     if (!conn) throw new Error('BUG: store is not open');
-    const step = Math.max(1, Math.trunc(stepUs));
     const { selects } = this.plan(filter, start, end);
-    if (selects.length === 0) return [];
-    // Group by the bucket number (the multiplication happens here, not per row in SQL), and
+    if (selects.length === 0) return;
+    // Group by the bucket number (the multiplication happens in JS, not per row in SQL), and
     // re-aggregate only when several sub-selects contribute: measured 77 ms instead of 92 ms for
     // 10M rows, 288 buckets by level.
     const parts = selects.map((s) => {
       const v = by === null ? 'NULL' : fieldExpr(by, s.p);
-      return `SELECT epoch_us(_time) // ${step} AS b, ${v} AS v, count(*) AS c FROM ${sqlIdent(s.p.name)} WHERE ${s.where} GROUP BY ALL`;
+      return `SELECT ${sqlFloorDiv('epoch_us(_time)', step)} AS b, ${v} AS v, count(*) AS c FROM ${sqlIdent(s.p.name)} WHERE ${s.where} GROUP BY ALL`;
     });
     try {
       const sql =
         parts.length === 1
           ? parts[0]
           : `SELECT b, v, sum(c) FROM (${parts.join(' UNION ALL ')}) GROUP BY b, v`;
-      const rows = (await conn.runAndReadAll(sql)).getRows().map(([b, v, c]) => ({
-        t: Number(b) * step,
-        value: (typeof v === 'bigint' ? Number(v) : v) as string | number | boolean | null,
-        count: Number(c),
-      }));
-      rows.sort((x, y) => x.t - y.t || String(x.value).localeCompare(String(y.value)));
-      return rows;
+      for (const [b, v, c] of (await conn.runAndReadAll(sql)).getRows()) {
+        add(
+          Number(b),
+          (typeof v === 'bigint' ? Number(v) : v) as string | number | boolean | null,
+          Number(c),
+        );
+      }
     } catch (err) {
       this.wrapQueryError(err);
     }

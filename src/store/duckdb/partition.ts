@@ -63,7 +63,7 @@ export async function insertBlocks(
 
 /** Deletes every metadata row (blocks, overflow keys, partition versions) of a partition. */
 export async function deleteMetadata(w: DuckDBConnection, name: string): Promise<void> {
-  for (const t of ['_lw_blocks', '_lw_overflow'])
+  for (const t of ['_lw_blocks', '_lw_overflow', '_lw_rollup'])
     await w.run(`DELETE FROM ${t} WHERE part = ${sqlString(name)}`);
   await w.run(`DELETE FROM _lw_partitions WHERE name = ${sqlString(name)}`);
 }

@@ -21,6 +21,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RetentionPolicy } from '../store.ts';
 import { BloomBuilder } from './bloom.ts';
 import { type BlockMeta, deleteMetadata, insertBlocks, type Partition } from './partition.ts';
+import { recountPartition } from './rollup.ts';
 import { scanRowTokens } from './row-tokens.ts';
 import { sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
 
@@ -115,6 +116,7 @@ export async function stageRetention(
     }
     await w.run(`DROP TABLE ${table}`);
     await w.run(`ALTER TABLE ${copy} RENAME TO ${table}`);
+    await recountPartition(w, p.name);
     await insertBlocks(
       w,
       blocks.map((meta) => ({ p, meta })),
