@@ -7,25 +7,13 @@
  * waits until the queue lag is 0 (durable and searchable), and prints events/s, CPU seconds by
  * thread, peak RSS and the store size. Set NODE_OPTIONS=--cpu-prof to profile the server.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from './server.ts';
-
-function log(msg: string) {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
-
-function fmt(n: number, d = 1): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-}
-
-function duBytes(p: string): number {
-  if (!fs.existsSync(p)) return 0;
-  return Number(execFileSync('du', ['-sb', p]).toString().split('\t')[0]);
-}
+import { duBytes, fmt, log } from './util.ts';
 
 export function rssOf(pid: number): { rss: number; hwm: number } {
   const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -30,6 +30,9 @@ import { snappyCompress } from '@platformatic/wasm-utils';
 import protobuf from 'protobufjs';
 import { generateEvents } from './generate.ts';
 import { startServer } from './server.ts';
+import { fmt, log as logAs } from './util.ts';
+
+const log = (msg: string) => logAs(msg, 'bench:protocols');
 
 const { values } = parseArgs({
   options: {
@@ -46,14 +49,6 @@ const SEED = Number(values.seed);
 const BATCH = Number(values.batch);
 const CONCURRENCY = Number(values.concurrency);
 const RUNS = Number(values.runs);
-
-function log(msg: string): void {
-  process.stderr.write(`[bench:protocols] ${msg}\n`);
-}
-
-function fmt(n: number, d = 1): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-}
 
 interface Request {
   path: string;

@@ -20,6 +20,7 @@ import { KNOWN_TERMS, requestIdFor } from './generate.ts';
 import { grepCount } from './grep-floor.ts';
 import { ingestFile, rssOf } from './ingest.ts';
 import { startServer } from './server.ts';
+import { duBytes, fmt, log } from './util.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -48,19 +49,6 @@ const OUT = values.out!;
 fs.mkdirSync(OUT, { recursive: true });
 const file = path.join(OUT, `events-${N}-${SEED}.ndjson`);
 const dataDir = path.join(OUT, `data-${N}-${SEED}`);
-
-function log(msg: string) {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
-
-function duBytes(p: string): number {
-  if (!fs.existsSync(p)) return 0;
-  return Number(execFileSync('du', ['-sb', p]).toString().split('\t')[0]);
-}
-
-function fmt(n: number, d = 1): string {
-  return n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-}
 
 function timeQuery(label: string, url: string, check: (j: Record<string, unknown>) => string) {
   return timeRequest(label, url, RUNS, check);

@@ -14,6 +14,7 @@ import type { Queue } from '../queue/queue.ts';
 import type { Store } from '../store/store.ts';
 import type { WorkerPool } from './pool.ts';
 import type { WorkerResult } from './worker-protocol.ts';
+import { pollUntil } from '../core/poll.ts';
 
 export const INDEXER_GROUP = 'logwarden-indexer';
 
@@ -311,13 +312,8 @@ export class Indexer {
   }
 
   /** Waits until everything in the queue is stored, or the timeout passes; true when caught up. */
-  async drain(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.lag().total === 0) return true;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return this.lag().total === 0;
+  drain(timeoutMs: number): Promise<boolean> {
+    return pollUntil(() => this.lag().total === 0, timeoutMs);
   }
 
   async stop(): Promise<void> {

@@ -15,6 +15,7 @@ import type { PipelineSet } from '../streams/pipeline-set.ts';
 import type { ConsumerInit } from './consumer-process.ts';
 import { addStats } from './stats.ts';
 import { serveStore } from './store-ipc.ts';
+import { pollUntil } from '../../core/poll.ts';
 
 export interface SupervisorOptions {
   count: number;
@@ -175,13 +176,8 @@ export class ConsumerSupervisor {
     return { group: INDEXER_GROUP, total, partitions };
   }
 
-  async drain(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.lag().total === 0) return true;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return this.lag().total === 0;
+  drain(timeoutMs: number): Promise<boolean> {
+    return pollUntil(() => this.lag().total === 0, timeoutMs);
   }
 
   async stop(): Promise<void> {

@@ -23,7 +23,7 @@ import { LwError } from '../../core/errors.ts';
 import { type ColumnType, compileFilter } from './compile.ts';
 import { compileExpr, convert, numOf, type PType, textOf } from './compile-expr.ts';
 import type { Partition } from './partition.ts';
-import { re2Escape, sqlIdent, sqlNumber, sqlString } from './sql.ts';
+import { re2Escape, sqlFloorDiv, sqlIdent, sqlNumber, sqlString } from './sql.ts';
 import { tzBucketSql, tzOffsetsFor } from './tz-buckets.ts';
 
 const FIXED: ReadonlyArray<[string, ColumnType]> = [
@@ -40,8 +40,6 @@ const FIXED_TYPES = new Map<string, ColumnType>(FIXED);
 const INTERNAL = new Set(['_qpos', '_extra']);
 
 export const MAX_UNPACKED_KEYS = 200;
-/** More than the distance from 1970 back to year 1 (the store's earliest time), in µs. */
-const BUCKET_OFFSET_US = 70_000_000_000_000_000n;
 
 /** A relation in the chain: its CTE name, visible columns (in order) and row order. */
 interface Rel {
@@ -497,12 +495,9 @@ class Builder {
       const offsets = tzOffsetsFor(this.input.tz, stepUs, from, to);
       return { key: tzBucketSql('epoch_us(_time)', stepUs, offsets), startUs: (k) => k };
     }
-    // Integer division truncates toward zero: an offset (a multiple of the step beyond year 1)
-    // makes every time positive so that the quotient is the floor, also before 1970.
-    const offset = st * ((BUCKET_OFFSET_US + st - 1n) / st);
     return {
-      key: `((epoch_us(_time) + ${offset}::BIGINT) // ${st}::BIGINT)`,
-      startUs: (k) => `(${k} * ${st}::BIGINT - ${offset}::BIGINT)`,
+      key: sqlFloorDiv('epoch_us(_time)', stepUs),
+      startUs: (k) => `(${k} * ${st}::BIGINT)`,
     };
   }
 

@@ -48,12 +48,11 @@ import {
   recountPartition,
   rollupCanFilter,
   rollupHistogram,
-  sqlFloorDiv,
 } from './rollup.ts';
 import { expiryOf, stageRetention } from './rewrite.ts';
 import { scanRowTokens } from './row-tokens.ts';
 import { runPipeline } from './run-pipeline.ts';
-import { sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
+import { sqlFloorDiv, sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
 
 export interface DuckDBStoreOptions {
   dir: string;

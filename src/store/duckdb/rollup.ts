@@ -15,14 +15,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FilterNode } from '../../core/query-ast.ts';
 import { compileFilter, type TableSchema } from './compile.ts';
-import { sqlIdent, sqlString } from './sql.ts';
+import { sqlFloorDiv, sqlIdent, sqlString } from './sql.ts';
 
 export const MINUTE_US = 60_000_000;
-
-/** SQL floor division of an integer expression by a positive integer (DuckDB's `//` truncates). */
-export function sqlFloorDiv(expr: string, d: number): string {
-  return `(${expr} // ${d} - CASE WHEN ${expr} % ${d} < 0 THEN 1 ELSE 0 END)`;
-}
 
 export const ROLLUP_TABLE_SQL =
   'CREATE TABLE IF NOT EXISTS _lw_rollup (part VARCHAR, minute BIGINT, stream VARCHAR, level VARCHAR, n BIGINT)';
@@ -36,17 +31,40 @@ const ROLLUP_SCHEMA: TableSchema = {
   overflow: new Set(),
 };
 
-/** Counts of one write, keyed by minute, stream and level. */
+/**
+ * Counts of one write, keyed by minute, stream and level. Consecutive rows mostly share the key
+ * (rows arrive in time order), so a run is counted before it reaches the map: no key string per row.
+ */
 export class RollupCounts {
   private readonly counts = new Map<string, number>();
+  private minute = Number.NaN;
+  private stream = '';
+  private level = '';
+  private run = 0;
 
   add(timeUs: number, stream: string, level: string): void {
-    const k = `${Math.floor(timeUs / MINUTE_US)}\u0000${stream}\u0000${level}`;
-    this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+    const minute = Math.floor(timeUs / MINUTE_US);
+    if (minute === this.minute && stream === this.stream && level === this.level) {
+      this.run++;
+      return;
+    }
+    this.endRun();
+    this.minute = minute;
+    this.stream = stream;
+    this.level = level;
+    this.run = 1;
+  }
+
+  private endRun(): void {
+    if (this.run === 0) return;
+    const k = `${this.minute}\u0000${this.stream}\u0000${this.level}`;
+    this.counts.set(k, (this.counts.get(k) ?? 0) + this.run);
+    this.run = 0;
   }
 
   /** Inserts the counts as rows of partition `part` (inside the caller's transaction). */
   async insert(w: DuckDBConnection, part: string): Promise<void> {
+    this.endRun();
     if (this.counts.size === 0) return;
     const values: string[] = [];
     for (const [k, n] of this.counts) {

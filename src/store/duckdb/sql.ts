@@ -18,6 +18,20 @@ export function sqlTime(us: number): string {
   return `make_timestamp(${Math.trunc(us)}::BIGINT)`;
 }
 
+/** Beyond any |epoch µs| of years 0001-9999 (the store clamps times into them). */
+const FLOOR_OFFSET = 70_000_000_000_000_000n;
+
+/**
+ * SQL floor division of an integer expression (|value| < 7e16, such as epoch µs) by a positive
+ * integer. DuckDB's `//` truncates toward zero; adding a multiple of `d` beyond any value first
+ * makes the dividend positive, so that the quotient is the floor, also before 1970.
+ */
+export function sqlFloorDiv(expr: string, d: number): string {
+  const dd = BigInt(Math.trunc(d));
+  const k = (FLOOR_OFFSET + dd - 1n) / dd;
+  return `((${expr} + ${k * dd}::BIGINT) // ${dd}::BIGINT - ${k}::BIGINT)`;
+}
+
 /** Escapes text for use as a literal inside an RE2 pattern. */
 export function re2Escape(s: string): string {
   return s.replace(/[\\^$.|?*+()[\]{}\-/#&~"'`]/g, '\\$&');
