@@ -36,10 +36,11 @@ import type {
   Store,
   StoreStats,
 } from '../store.ts';
-import { BloomFilter } from './bloom.ts';
+import { BloomBuilder, BloomFilter } from './bloom.ts';
+import { BloomFile, bloomFileName, removeOtherGenerations } from './bloom-file.ts';
 import { ChunkWriter } from './chunk-writer.ts';
 import { type ColumnType, compileFilter, evalTokens, tokenExpr } from './compile.ts';
-import { type BlockMeta, insertBlocks, Partition, partitionNameFor } from './partition.ts';
+import { BLOCKS_TABLE_SQL, type BlockMeta, insertBlocks, Partition, partitionNameFor } from './partition.ts';
 import { ReadGate } from './read-gate.ts';
 import {
   MINUTE_US,
@@ -106,6 +107,15 @@ function fieldExpr(field: string, p: Partition): string {
   return 'NULL';
 }
 
+/** A stored filter, or null when its bytes don't parse (treated like missing bytes). */
+function filterOf(bytes: Uint8Array): BloomFilter | null {
+  try {
+    return BloomFilter.fromBytes(bytes);
+  } catch {
+    return null;
+  }
+}
+
 function typeOf(v: FieldValue): ColumnType {
   return typeof v === 'number' ? 'DOUBLE' : typeof v === 'boolean' ? 'BOOLEAN' : 'VARCHAR';
 }
@@ -135,6 +145,8 @@ export class DuckDBStore implements Store {
   private readonly partitions = new Map<string, Partition>();
   private readonly watermarks = new Map<string, number>();
   private readonly dbPath: string;
+  /** The skip index's filters (bloom-file.ts); opened with the store. */
+  private blooms: BloomFile | null = null;
 
   constructor(opts: DuckDBStoreOptions) {
     this.opts = {
@@ -173,16 +185,143 @@ export class DuckDBStore implements Store {
     await this.reader.run('USE lw');
     await w.run(`CREATE TABLE IF NOT EXISTS _lw_partitions (name VARCHAR, day VARCHAR, rows BIGINT,
       min_time BIGINT, max_time BIGINT)`);
-    await w.run(`CREATE TABLE IF NOT EXISTS _lw_blocks (part VARCHAR, block INTEGER, row_start BIGINT,
-      row_end BIGINT, min_time BIGINT, max_time BIGINT, bloom BLOB)`);
+    await w.run(BLOCKS_TABLE_SQL);
+    await w.run('CREATE TABLE IF NOT EXISTS _lw_bloom_file (gen BIGINT)');
     await w.run(
       'CREATE TABLE IF NOT EXISTS _lw_watermarks (topic VARCHAR, part INTEGER, next_offset BIGINT)',
     );
     await w.run('CREATE TABLE IF NOT EXISTS _lw_overflow (part VARCHAR, key VARCHAR)');
     await w.run(ROLLUP_TABLE_SQL);
+    const gen = Number(
+      (await w.runAndReadAll('SELECT coalesce(max(gen), 0) FROM _lw_bloom_file')).getRows()[0][0],
+    );
+    for (const f of removeOtherGenerations(this.opts.dir, gen)) {
+      this.opts.logger?.info({ file: f }, 'removed a skip-index file of another generation');
+    }
+    this.blooms = new BloomFile(this.opts.dir, gen);
+    await this.migrateBlobBlooms(w);
     await this.load(w);
     await this.compactMetadata(w);
+    await this.rebuildMissingBlooms(w);
+    await this.compactBlooms(w);
     await this.backfillRollups(w);
+  }
+
+  /** Stores made before the side file kept each filter as a BLOB in `_lw_blocks`: move them. */
+  private async migrateBlobBlooms(w: DuckDBConnection): Promise<void> {
+    const cols = (
+      await w.runAndReadAll(
+        `SELECT column_name FROM duckdb_columns() WHERE table_name = '_lw_blocks' AND database_name = 'lw'`,
+      )
+    ).getRows();
+    if (!cols.some((c) => c[0] === 'bloom')) return;
+    const rows = (
+      await w.runAndReadAll(
+        'SELECT part, block, row_start, row_end, min_time, max_time, bloom FROM _lw_blocks',
+      )
+    ).getRows();
+    const blocks = rows.map(([part, b, rs, re, minT, maxT, bloom]) => ({
+      p: { name: String(part) },
+      meta: {
+        block: Number(b),
+        rowStart: Number(rs),
+        rowEnd: Number(re),
+        minTime: Number(minT),
+        maxTime: Number(maxT),
+        bloom: bloom === null ? null : filterOf((bloom as { bytes: Uint8Array }).bytes),
+      },
+    }));
+    await w.run('BEGIN TRANSACTION');
+    try {
+      await w.run('ALTER TABLE _lw_blocks RENAME TO _lw_blocks_blob');
+      await w.run(BLOCKS_TABLE_SQL);
+      await insertBlocks(w, this.blooms!, blocks);
+      await w.run('DROP TABLE _lw_blocks_blob');
+      this.blooms!.sync();
+      await w.run('COMMIT');
+    } catch (err) {
+      await w.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    this.opts.logger?.info({ blocks: blocks.length }, 'moved the skip-index filters to their own file');
+  }
+
+  /** Rebuilds, from their rows, the filters whose bytes were lost (see bloom-file.ts). */
+  private async rebuildMissingBlooms(w: DuckDBConnection): Promise<void> {
+    const todo: Array<{ p: Partition; meta: BlockMeta }> = [];
+    for (const p of this.partitions.values())
+      for (const meta of p.blocks) if (!meta.bloom) todo.push({ p, meta });
+    if (todo.length === 0) return;
+    const built = new Map<BlockMeta, BloomFilter>();
+    for (const { p, meta } of todo) {
+      const builder = new BloomBuilder(this.opts.bloomFpp);
+      await scanRowTokens(
+        w,
+        `${sqlIdent(p.name)} WHERE rowid BETWEEN ${meta.rowStart} AND ${meta.rowEnd}`,
+        p.columns,
+        () => builder,
+      );
+      built.set(meta, builder.build());
+    }
+    await w.run('BEGIN TRANSACTION');
+    try {
+      for (const { p, meta } of todo) {
+        await w.run(`DELETE FROM _lw_blocks WHERE part = ${sqlString(p.name)} AND block = ${meta.block}`);
+      }
+      await insertBlocks(
+        w,
+        this.blooms!,
+        todo.map(({ p, meta }) => ({ p, meta: { ...meta, bloom: built.get(meta)! } })),
+      );
+      await w.run('COMMIT');
+    } catch (err) {
+      await w.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    for (const meta of built.keys()) meta.bloom = built.get(meta)!;
+    this.opts.logger?.warn(
+      { blocks: todo.length },
+      'rebuilt skip-index filters that were missing or damaged',
+    );
+  }
+
+  /**
+   * Rewrites the filter file when more than half of it is garbage (rolled-back writes, dropped or
+   * rewritten partitions): the live filters go to the next generation, whose offsets commit
+   * with its number; then the old file is deleted. Runs at open and after retention, with no
+   * write in flight.
+   */
+  private async compactBlooms(w: DuckDBConnection): Promise<void> {
+    const old = this.blooms!;
+    const all: Array<{ p: Partition; meta: BlockMeta }> = [];
+    let live = 0;
+    for (const p of this.partitions.values()) {
+      for (const meta of p.blocks) {
+        all.push({ p, meta });
+        live += meta.bloom?.toBytes().length ?? 0;
+      }
+    }
+    if (old.size - live <= live) return;
+    const gen = old.gen + 1;
+    fs.rmSync(path.join(this.opts.dir, bloomFileName(gen)), { force: true });
+    const next = new BloomFile(this.opts.dir, gen);
+    await w.run('BEGIN TRANSACTION');
+    try {
+      await w.run('DELETE FROM _lw_blocks');
+      await insertBlocks(w, next, all);
+      await w.run(`INSERT INTO _lw_bloom_file VALUES (${gen})`);
+      next.sync();
+      await w.run('COMMIT');
+    } catch (err) {
+      await w.run('ROLLBACK').catch(() => undefined);
+      next.close();
+      fs.rmSync(next.path, { force: true });
+      throw err;
+    }
+    this.blooms = next;
+    old.close();
+    fs.rmSync(old.path, { force: true });
+    this.opts.logger?.info({ from: old.size, to: next.size }, 'compacted the skip-index file');
   }
 
   /**
@@ -228,6 +367,7 @@ export class DuckDBStore implements Store {
   }
 
   private async load(w: DuckDBConnection): Promise<void> {
+    this.blooms!.resync();
     this.partitions.clear();
     const parts = (
       await w.runAndReadAll(
@@ -271,17 +411,18 @@ export class DuckDBStore implements Store {
     }
     p.blocks = [];
     const blocks = await w.runAndReadAll(
-      `SELECT block, row_start, row_end, min_time, max_time, bloom FROM _lw_blocks WHERE part = ${sqlString(p.name)} ORDER BY block`,
+      `SELECT block, row_start, row_end, min_time, max_time, bloom_off, bloom_len, bloom_crc FROM _lw_blocks
+       WHERE part = ${sqlString(p.name)} ORDER BY block`,
     );
-    for (const [b, rs, re, minT, maxT, bloom] of blocks.getRows()) {
-      const bytes = (bloom as { bytes: Uint8Array }).bytes;
+    for (const [b, rs, re, minT, maxT, off, len, crc] of blocks.getRows()) {
+      const bytes = this.blooms!.read({ off: Number(off), len: Number(len), crc: Number(crc) });
       p.blocks.push({
         block: Number(b),
         rowStart: Number(rs),
         rowEnd: Number(re),
         minTime: Number(minT),
         maxTime: Number(maxT),
-        bloom: BloomFilter.fromBytes(bytes),
+        bloom: bytes && filterOf(bytes),
       });
     }
     const last = p.blocks.at(-1);
@@ -565,7 +706,7 @@ export class DuckDBStore implements Store {
           `INSERT INTO _lw_partitions VALUES (${sqlString(name)}, ${sqlString(p.day)}, ${r}, ${sqlNumber(minT)}, ${sqlNumber(maxT)})`,
         );
       }
-      await insertBlocks(w, sealedBlocks);
+      await insertBlocks(w, this.blooms!, sealedBlocks);
       for (const [name, k] of newOverflow) {
         await w.run(`INSERT INTO _lw_overflow VALUES (${sqlString(name)}, ${sqlString(k)})`);
       }
@@ -611,7 +752,8 @@ export class DuckDBStore implements Store {
       for (const b of p.blocks) {
         blocksTotal++;
         if (b.maxTime < start || b.minTime >= end) continue;
-        if (!evalTokens(texpr, (h) => b.bloom.has(h))) continue;
+        const bloom = b.bloom;
+        if (bloom && !evalTokens(texpr, (h) => bloom.has(h))) continue;
         candidates++;
         push(b.rowStart, b.rowEnd);
       }
@@ -989,7 +1131,7 @@ export class DuckDBStore implements Store {
         const p = this.partitions.get(name);
         const w = this.writers[0];
         if (!p || !w) return;
-        const staged = await stageRetention(w, p, expiry, this.opts);
+        const staged = await stageRetention(w, p, expiry, this.opts, this.blooms!);
         if (!staged) return;
         await this.gate.swap(async () => {
           try {
@@ -1024,6 +1166,11 @@ export class DuckDBStore implements Store {
         failed.push(`${name}: ${(err as Error).message}`);
       });
     }
+    if (result.dropped.length + result.rewritten.length > 0) {
+      await this.exclusive(() => this.compactBlooms(this.writers[0])).catch((err) => {
+        failed.push(`compacting the skip-index file: ${(err as Error).message}`);
+      });
+    }
     if (failed.length > 0) throw new Error(`retention failed for ${failed.join('; ')}`);
     return result;
   }
@@ -1054,7 +1201,8 @@ export class DuckDBStore implements Store {
     );
     for (const [tag, bytes] of r.getRows()) out[String(tag)] = Number(bytes);
     let bloom = 0;
-    for (const p of this.partitions.values()) for (const b of p.blocks) bloom += b.bloom.toBytes().length;
+    for (const p of this.partitions.values())
+      for (const b of p.blocks) bloom += b.bloom?.toBytes().length ?? 0;
     out.SKIP_INDEX_BLOOMS = bloom;
     return out;
   }
@@ -1077,6 +1225,8 @@ export class DuckDBStore implements Store {
     this.reader?.closeSync();
     this.instance.closeSync();
     this.instance = null;
+    this.blooms?.close();
+    this.blooms = null;
     this.writers = [];
     this.reader = null;
   }

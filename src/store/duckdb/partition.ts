@@ -5,18 +5,28 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { type BloomFilter, Uint32Set } from './bloom.ts';
+import type { BloomFile } from './bloom-file.ts';
 import type { ColumnType, TableSchema } from './compile.ts';
 import { sqlString } from './sql.ts';
 
-/** A sealed block: rows [rowStart, rowEnd] (rowids, inclusive) and their token filter. */
+/**
+ * A sealed block: rows [rowStart, rowEnd] (rowids, inclusive) and their token filter. A null
+ * filter (its bytes were lost, see bloom-file.ts) makes the block a candidate for every search
+ * until the store rebuilds it at the next open.
+ */
 export interface BlockMeta {
   block: number;
   rowStart: number;
   rowEnd: number;
   minTime: number;
   maxTime: number;
-  bloom: BloomFilter;
+  bloom: BloomFilter | null;
 }
+
+/** `_lw_blocks`: one row per sealed block; the filter's bytes are in the side file. */
+export const BLOCKS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS _lw_blocks (part VARCHAR, block INTEGER,
+  row_start BIGINT, row_end BIGINT, min_time BIGINT, max_time BIGINT, bloom_off BIGINT,
+  bloom_len INTEGER, bloom_crc UINTEGER)`;
 
 export class Partition implements TableSchema {
   readonly name: string;
@@ -42,23 +52,36 @@ export class Partition implements TableSchema {
   }
 }
 
-/** Writes sealed blocks to `_lw_blocks` (inside the caller's transaction). */
+/**
+ * Writes sealed blocks: their filters to the side file, then their rows to `_lw_blocks` inside
+ * the caller's transaction (so the bytes are in the file before the reference commits). A block
+ * without a filter gets an empty reference, which reads as missing.
+ */
 export async function insertBlocks(
   w: DuckDBConnection,
+  file: BloomFile,
   blocks: ReadonlyArray<{ p: { name: string }; meta: BlockMeta }>,
 ): Promise<void> {
   if (blocks.length === 0) return;
-  const stmt = await w.prepare('INSERT INTO _lw_blocks VALUES ($1, $2, $3, $4, $5, $6, $7)');
+  const withBloom = blocks.filter((b) => b.meta.bloom !== null);
+  const refs = file.append(withBloom.map((b) => b.meta.bloom!.toBytes()));
+  const appender = await w.createAppender('_lw_blocks');
+  let k = 0;
   for (const { p, meta } of blocks) {
-    stmt.bindVarchar(1, p.name);
-    stmt.bindInteger(2, meta.block);
-    stmt.bindBigInt(3, BigInt(meta.rowStart));
-    stmt.bindBigInt(4, BigInt(meta.rowEnd));
-    stmt.bindBigInt(5, BigInt(Math.trunc(meta.minTime)));
-    stmt.bindBigInt(6, BigInt(Math.trunc(meta.maxTime)));
-    stmt.bindBlob(7, meta.bloom.toBytes());
-    await stmt.run();
+    const ref = meta.bloom === null ? { off: 0, len: 0, crc: 0 } : refs[k++];
+    appender.appendVarchar(p.name);
+    appender.appendInteger(meta.block);
+    appender.appendBigInt(BigInt(meta.rowStart));
+    appender.appendBigInt(BigInt(meta.rowEnd));
+    appender.appendBigInt(BigInt(Math.trunc(meta.minTime)));
+    appender.appendBigInt(BigInt(Math.trunc(meta.maxTime)));
+    appender.appendBigInt(BigInt(ref.off));
+    appender.appendInteger(ref.len);
+    appender.appendUInteger(ref.crc);
+    appender.endRow();
   }
+  appender.flushSync();
+  appender.closeSync();
 }
 
 /** Deletes every metadata row (blocks, overflow keys, partition versions) of a partition. */

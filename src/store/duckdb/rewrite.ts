@@ -20,6 +20,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RetentionPolicy } from '../store.ts';
 import { BloomBuilder } from './bloom.ts';
+import type { BloomFile } from './bloom-file.ts';
 import { type BlockMeta, deleteMetadata, insertBlocks, type Partition } from './partition.ts';
 import { recountPartition } from './rollup.ts';
 import { scanRowTokens } from './row-tokens.ts';
@@ -61,6 +62,7 @@ export async function stageRetention(
   p: Partition,
   expiry: Expiry,
   opts: { blockRows: number; bloomFpp: number },
+  blooms: BloomFile,
 ): Promise<Staged | null> {
   if (p.rows === 0 || p.minTime >= expiry.maxCutoffUs) return null;
   const table = sqlIdent(p.name);
@@ -119,6 +121,7 @@ export async function stageRetention(
     await recountPartition(w, p.name);
     await insertBlocks(
       w,
+      blooms,
       blocks.map((meta) => ({ p, meta })),
     );
     await w.run(`INSERT INTO _lw_overflow SELECT DISTINCT ${sqlString(p.name)}, unnest(json_keys(_extra))
