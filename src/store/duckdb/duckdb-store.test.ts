@@ -195,3 +195,30 @@ test('an invalid regex is a 400-class error, not a crash', async () => {
   );
   await store.close();
 });
+
+test('new files use storage format v1.2: sparse fields get compressed (roaring) validity', async () => {
+  const dir = tmp();
+  const store = new DuckDBStore({ dir, blockRows: 1024 });
+  await store.open();
+  // One event in 50 has a `rare` field: its column is mostly NULL.
+  const events = Array.from({ length: 20_000 }, (_, i) =>
+    ev(i, 0, i % 50 === 0 ? { fields: { n: i, tag: 'x', rare: `r${i}` } } : {}),
+  );
+  for (let k = 0; k < events.length; k += 5000)
+    await store.write('t', batch(0, k, events.slice(k, k + 5000)));
+  await store.close();
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(path.join(dir, 'logwarden.duckdb'), { access_mode: 'READ_ONLY' });
+  const c = await db.connect();
+  const rows = (
+    await c.runAndReadAll(`SELECT DISTINCT compression FROM pragma_storage_info('ev_20261101')
+      WHERE column_name = 'rare' AND segment_type = 'VALIDITY'`)
+  ).getRows();
+  c.closeSync();
+  db.closeSync();
+  // The default (v0.10-compatible) format has no Roaring validity and stores these masks raw.
+  assert.deepEqual(
+    rows.map((r) => String(r[0])),
+    ['Roaring'],
+  );
+});

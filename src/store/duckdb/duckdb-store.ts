@@ -88,6 +88,14 @@ const FUTURE_LIMIT_US = 30 * 86400e6;
 /** Above this many candidate rowid ranges in a partition, a plain scan is cheaper. */
 const MAX_ROWID_RANGES = 64;
 const ROW_GROUP_SIZE = 65_536;
+/**
+ * On-disk format of new store files (existing files keep theirs). DuckDB's default stays readable
+ * by v0.10 and lacks compressed validity masks (most dynamic fields are sparse) and, measured on
+ * 2M bench events, stored 2 of 31 row groups of `message` uncompressed. v1.2 has Roaring validity
+ * and no such row groups: 191 MB instead of 199 MB. v1.3+ adds DICT_FSST, which made the short
+ * id columns (request ids, IPs) up to 3x bigger here: 196 MB.
+ */
+const STORAGE_VERSION = 'v1.2.0';
 
 interface Plan {
   selects: Array<{ p: Partition; where: string }>;
@@ -173,7 +181,9 @@ export class DuckDBStore implements Store {
     // WAL. Measured on 2M events: ~20% less CPU than the default, and a smaller file than 32k.
     this.instance = await DuckDBInstance.create(':memory:', cfg);
     const w = await this.instance.connect();
-    await w.run(`ATTACH ${sqlString(this.dbPath)} AS lw (ROW_GROUP_SIZE ${ROW_GROUP_SIZE}); USE lw`);
+    await w.run(
+      `ATTACH ${sqlString(this.dbPath)} AS lw (ROW_GROUP_SIZE ${ROW_GROUP_SIZE}, STORAGE_VERSION ${sqlString(STORAGE_VERSION)}); USE lw`,
+    );
     // Checkpoint less often than DuckDB's 16 MB default: with whole row groups written at append
     // time, the WAL holds little, and fewer checkpoints measured -20% CPU while ingesting. Startup
     // after a crash replays at most this much WAL.
