@@ -13,7 +13,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { StoredMessage } from '../queue/queue.ts';
 import { emptyPipelineSet, type PipelineSet } from './streams/pipeline-set.ts';
-import type { PipelinesMessage, WorkerJob, WorkerResult } from './worker-protocol.ts';
+import { fromWire } from './batch-wire.ts';
+import type { PipelinesMessage, WorkerJob, WorkerReply, WorkerResult } from './worker-protocol.ts';
 
 interface Slot {
   worker: Worker;
@@ -52,12 +53,12 @@ export class WorkerPool {
     const worker = new Worker(new URL('./worker.ts', import.meta.url));
     worker.postMessage({ type: 'pipelines', set: this.pipelines } satisfies PipelinesMessage);
     const slot: Slot = { worker, pending: new Map() };
-    worker.on('message', (res: WorkerResult) => {
+    worker.on('message', (res: WorkerReply) => {
       const p = slot.pending.get(res.id);
       if (!p) return;
       slot.pending.delete(res.id);
       if (res.error) p.reject(new Error(`processing worker failed: ${res.error}`));
-      else p.resolve(res);
+      else p.resolve({ ...res, batch: fromWire(res.batch) });
     });
     worker.on('error', (err) => {
       for (const p of slot.pending.values()) p.reject(err);
