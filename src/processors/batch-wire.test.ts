@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventBatchBuilder } from '../core/event-batch.ts';
-import type { FieldValue, LogEvent } from '../core/event.ts';
+import { type FieldValue, LEVELS, type LogEvent } from '../core/event.ts';
 import { Uint32Set } from '../core/uint32-set.ts';
 import type { StoredMessage } from '../queue/queue.ts';
 import { mulberry32 } from '../../test/prng.ts';
@@ -26,7 +26,7 @@ function randomBatch(seed: number, n: number) {
       _ingest_time: Math.floor(rnd() * 1e15),
       stream: pick(words),
       message: `m${rnd()}${pick(words)}`,
-      level: pick(words),
+      level: pick(['', ...LEVELS]),
       host: pick(words),
       service: pick(words),
       fields,
