@@ -33,7 +33,7 @@ function buildTable(): Int32Array {
 }
 
 /** A DataView of the last buffer checksummed: records of one buffer come one after another. */
-let view = new DataView(new ArrayBuffer(0));
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
 /**
  * CRC-32C of `buf[start, end)`, continuing from `crc` (pass a previous result to checksum data
