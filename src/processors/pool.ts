@@ -90,6 +90,9 @@ export class WorkerPool {
     const keyMap = new Map<string, number>();
     let remotes: string[] | null = null;
     let pos = 0;
+    // The queue hands out one key buffer for a run of records with equal keys: decode it once.
+    let lastKey: Buffer | null | undefined;
+    let ki = 0;
     for (let i = 0; i < n; i++) {
       const m = msgs[i];
       data.set(m.value, pos);
@@ -97,12 +100,15 @@ export class WorkerPool {
       vstart[i + 1] = pos;
       offsets[i] = m.offset;
       timestamps[i] = m.timestamp;
-      const k = m.key === null ? '' : m.key.toString('utf8');
-      let ki = keyMap.get(k);
-      if (ki === undefined) {
-        ki = keyDict.length;
-        keyDict.push(k);
-        keyMap.set(k, ki);
+      if (m.key !== lastKey) {
+        lastKey = m.key;
+        const k = m.key === null ? '' : m.key.toString('utf8');
+        const known = keyMap.get(k);
+        if (known === undefined) {
+          ki = keyDict.length;
+          keyDict.push(k);
+          keyMap.set(k, ki);
+        } else ki = known;
       }
       keyIdx[i] = ki;
       const r = m.headers.remote;
