@@ -121,14 +121,15 @@ export function mergeBatches(batches: EventBatch[]): EventBatch {
     qpos: new Float64Array(n),
     time: new Float64Array(n),
     ingest: new Float64Array(n),
-    stream: [],
-    message: [],
-    level: [],
-    host: [],
-    service: [],
+    // Preallocated and filled by index: cheaper than growing by push.
+    stream: new Array<string>(n),
+    message: new Array<string>(n),
+    level: new Array<string>(n),
+    host: new Array<string>(n),
+    service: new Array<string>(n),
     fstart: new Uint32Array(n + 1),
-    fkeys: [],
-    fvals: [],
+    fkeys: new Array<string>(nf),
+    fvals: new Array<FieldValue>(nf),
     dhash: new Uint32Array(nh),
     segs: new Uint32Array(ns + 1),
     hsegs: new Uint32Array(ns + 1),
@@ -142,16 +143,16 @@ export function mergeBatches(batches: EventBatch[]): EventBatch {
     out.time.set(b.time, row);
     out.ingest.set(b.ingest, row);
     for (let i = 0; i < b.n; i++) {
-      out.stream.push(b.stream[i]);
-      out.message.push(b.message[i]);
-      out.level.push(b.level[i]);
-      out.host.push(b.host[i]);
-      out.service.push(b.service[i]);
+      out.stream[row + i] = b.stream[i];
+      out.message[row + i] = b.message[i];
+      out.level[row + i] = b.level[i];
+      out.host[row + i] = b.host[i];
+      out.service[row + i] = b.service[i];
       out.fstart[row + i + 1] = f + b.fstart[i + 1];
     }
     for (let j = 0; j < b.fkeys.length; j++) {
-      out.fkeys.push(b.fkeys[j]);
-      out.fvals.push(b.fvals[j]);
+      out.fkeys[f + j] = b.fkeys[j];
+      out.fvals[f + j] = b.fvals[j];
     }
     out.dhash.set(b.dhash, h);
     for (let k = 1; k < b.segs.length; k++) {

@@ -135,6 +135,9 @@ for (let c = 0; c < 128; c++) {
     fold1[c] = c + 32;
   } else bmpClass[c] = SEP;
 }
+/** ASCII word characters folded (A-Z -> a-z, others unchanged); 0 for separators. */
+const asciiFold = new Uint8Array(128);
+for (let c = 0; c < 128; c++) asciiFold[c] = bmpClass[c] === WORD ? c : bmpClass[c] === FOLD ? fold1[c] : 0;
 
 function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -175,6 +178,32 @@ export function tokenHashes(text: string, out: HashSink | number[]): number {
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
+    if (c < 128 && runLen === 0) {
+      // Fast path (most text): an ASCII character outside a CJK run, by one table lookup.
+      const f = asciiFold[c];
+      if (f === 0) {
+        if (wordCps > 0) {
+          const v = fmix32(h);
+          if (arr !== null) arr.push(v);
+          else sink!.add(v);
+          emitted++;
+          wordCps = 0;
+        }
+        i++;
+        continue;
+      }
+      if (wordCps === 0) h = FNV_OFFSET;
+      // The rest of the ASCII part of the word.
+      let g = f;
+      do {
+        if (wordCps < MAX_TOKEN_CODE_POINTS) h = Math.imul(h ^ g, FNV_PRIME);
+        wordCps++;
+        if (++i === n) break;
+        const d = text.charCodeAt(i);
+        g = d < 128 ? asciiFold[d] : 0;
+      } while (g !== 0);
+      continue;
+    }
     let k = c < 128 ? bmpClass[c] : bmpClassOf(c);
     let cp = c;
     let width = 1;

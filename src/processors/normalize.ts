@@ -54,15 +54,17 @@ export function flatten(
   }
 }
 
-function take(fields: Record<string, FieldValue>, keys: readonly string[]): FieldValue | undefined {
+/**
+ * The first of `keys` present in `fields` with a value other than '' (null for none). Picked keys
+ * are skipped when the fields are copied, rather than deleted: a delete would turn the object
+ * into a slow dictionary, and this runs for every event.
+ */
+function pick(fields: Record<string, FieldValue>, keys: readonly string[]): string | null {
   for (const k of keys) {
     const v = fields[k];
-    if (v !== undefined && v !== '') {
-      delete fields[k];
-      return v;
-    }
+    if (v !== undefined && v !== '') return k;
   }
-  return undefined;
+  return null;
 }
 
 function newEvent(stream: string, receivedUs: number): LogEvent {
@@ -84,37 +86,41 @@ export function eventFromObject(obj: Record<string, unknown>, stream: string, re
   const ev = newEvent(stream, receivedUs);
   const f: Record<string, FieldValue> = {};
   flatten(obj, f);
+  let timeKey: string | null = null;
   for (const k of TIME_KEYS) {
     const v = f[k];
     if (v === undefined) continue;
     const t = parseTimestamp(v);
     if (t !== null) {
       ev._time = t;
-      delete f[k];
+      timeKey = k;
       break;
     }
   }
-  const msg = take(f, MESSAGE_KEYS);
-  if (msg !== undefined) ev.message = String(msg);
+  const msgKey = pick(f, MESSAGE_KEYS);
+  if (msgKey !== null) ev.message = String(f[msgKey]);
+  let levelKey: string | null = null;
   for (const k of LEVEL_KEYS) {
     const v = f[k];
     if (v === undefined) continue;
     const lv = normalizeLevel(v);
     if (lv !== '') {
       ev.level = lv;
-      delete f[k];
+      levelKey = k;
       break;
     }
   }
-  const host = take(f, HOST_KEYS);
-  if (host !== undefined) ev.host = String(host);
-  const svc = take(f, SERVICE_KEYS);
-  if (svc !== undefined) ev.service = String(svc);
+  const hostKey = pick(f, HOST_KEYS);
+  if (hostKey !== null) ev.host = String(f[hostKey]);
+  const svcKey = pick(f, SERVICE_KEYS);
+  if (svcKey !== null) ev.service = String(f[svcKey]);
+  const fields = ev.fields;
   for (const k in f) {
+    if (k === timeKey || k === msgKey || k === levelKey || k === hostKey || k === svcKey) continue;
     if (RESERVED.has(k)) {
-      ev.fields[`${k}_`] = f[k];
+      fields[`${k}_`] = f[k];
     } else {
-      ev.fields[k] = f[k];
+      fields[k] = f[k];
     }
   }
   return ev;

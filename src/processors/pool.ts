@@ -13,7 +13,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { StoredMessage } from '../queue/queue.ts';
 import { emptyPipelineSet, type PipelineSet } from './streams/pipeline-set.ts';
-import type { PipelinesMessage, WorkerJob, WorkerResult } from './worker-protocol.ts';
+import { fromWire } from './batch-wire.ts';
+import type { PipelinesMessage, WorkerJob, WorkerReply, WorkerResult } from './worker-protocol.ts';
 
 interface Slot {
   worker: Worker;
@@ -52,12 +53,12 @@ export class WorkerPool {
     const worker = new Worker(new URL('./worker.ts', import.meta.url));
     worker.postMessage({ type: 'pipelines', set: this.pipelines } satisfies PipelinesMessage);
     const slot: Slot = { worker, pending: new Map() };
-    worker.on('message', (res: WorkerResult) => {
+    worker.on('message', (res: WorkerReply) => {
       const p = slot.pending.get(res.id);
       if (!p) return;
       slot.pending.delete(res.id);
       if (res.error) p.reject(new Error(`processing worker failed: ${res.error}`));
-      else p.resolve(res);
+      else p.resolve({ ...res, batch: fromWire(res.batch) });
     });
     worker.on('error', (err) => {
       for (const p of slot.pending.values()) p.reject(err);
@@ -89,6 +90,9 @@ export class WorkerPool {
     const keyMap = new Map<string, number>();
     let remotes: string[] | null = null;
     let pos = 0;
+    // The queue hands out one key buffer for a run of records with equal keys: decode it once.
+    let lastKey: Buffer | null | undefined;
+    let ki = 0;
     for (let i = 0; i < n; i++) {
       const m = msgs[i];
       data.set(m.value, pos);
@@ -96,12 +100,15 @@ export class WorkerPool {
       vstart[i + 1] = pos;
       offsets[i] = m.offset;
       timestamps[i] = m.timestamp;
-      const k = m.key === null ? '' : m.key.toString('utf8');
-      let ki = keyMap.get(k);
-      if (ki === undefined) {
-        ki = keyDict.length;
-        keyDict.push(k);
-        keyMap.set(k, ki);
+      if (m.key !== lastKey) {
+        lastKey = m.key;
+        const k = m.key === null ? '' : m.key.toString('utf8');
+        const known = keyMap.get(k);
+        if (known === undefined) {
+          ki = keyDict.length;
+          keyDict.push(k);
+          keyMap.set(k, ki);
+        } else ki = known;
       }
       keyIdx[i] = ki;
       const r = m.headers.remote;

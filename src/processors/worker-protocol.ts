@@ -5,6 +5,7 @@
  * job of that version (a port delivers in order), so a worker always has a job's version.
  */
 import type { EventBatch } from '../core/event-batch.ts';
+import type { WireBatch } from './batch-wire.ts';
 import type { PipelineStats } from './stage.ts';
 import type { PipelineSet } from './streams/pipeline-set.ts';
 import type { StreamStats } from './streams/stream-processor.ts';
@@ -44,4 +45,9 @@ export interface WorkerResult {
   stats: PipelineStats;
   streams: StreamStats;
   error?: string;
+}
+
+/** A WorkerResult as posted by the worker: its batch in wire form (batch-wire.ts). */
+export interface WorkerReply extends Omit<WorkerResult, 'batch'> {
+  batch: WireBatch;
 }

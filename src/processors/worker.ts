@@ -9,12 +9,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { EventBatchBuilder } from '../core/event-batch.ts';
+import { toWire, wireTransferList } from './batch-wire.ts';
 import { Uint32Set } from '../core/uint32-set.ts';
 import { parseEnvelopeKey } from '../core/envelope.ts';
 import { toQpos } from '../core/ids.ts';
 import { eventHashes } from './event-tokens.ts';
 import { normalizeRecord } from './normalize.ts';
-import type { WorkerJob, WorkerMessage, WorkerResult } from './worker-protocol.ts';
+import type { WorkerJob, WorkerMessage, WorkerReply, WorkerResult } from './worker-protocol.ts';
 import { newPipelineStats } from './stage.ts';
 import { emptyPipelineSet } from './streams/pipeline-set.ts';
 import { newStreamStats, StreamProcessor } from './streams/stream-processor.ts';
@@ -65,15 +66,7 @@ if (parentPort) {
         error: (err as Error).stack ?? String(err),
       };
     }
-    const b = res.batch;
-    port.postMessage(res, [
-      b.qpos.buffer,
-      b.time.buffer,
-      b.ingest.buffer,
-      b.fstart.buffer,
-      b.dhash.buffer,
-      b.segs.buffer,
-      b.hsegs.buffer,
-    ] as ArrayBuffer[]);
+    const batch = toWire(res.batch);
+    port.postMessage({ ...res, batch } satisfies WorkerReply, wireTransferList(batch));
   });
 }

@@ -39,3 +39,15 @@ test('crc32c: continuing from a previous crc equals one pass', () => {
     assert.equal(crc32c(buf, crc32c(buf, 0, 0, cut), cut), whole);
   }
 });
+
+test('crc32c: views sharing one ArrayBuffer at different offsets, in any order', () => {
+  const backing = new Uint8Array(300);
+  for (let i = 0; i < backing.length; i++) backing[i] = (i * 40503) >>> 3;
+  const views = [0, 5, 64, 131].map((off) => new Uint8Array(backing.buffer, off, 100 + (off % 7)));
+  for (let round = 0; round < 3; round++) {
+    for (const v of round === 1 ? [...views].reverse() : views) {
+      assert.equal(crc32c(v), reference(v));
+      assert.equal(crc32c(v, 0, 3, 90), reference(v.subarray(3, 90)));
+    }
+  }
+});

@@ -1,8 +1,11 @@
 /**
  * CRC-32C (Castagnoli, polynomial 0x1EDC6F41, reflected 0x82F63B78), the checksum Kafka record
  * batches, iSCSI and ext4 metadata use. Pure JavaScript, slicing-by-16: sixteen 256-entry tables
- * let each loop iteration fold 16 input bytes with table lookups only (about 1.4 GB/s on large
- * buffers and 1.7 GB/s on 337-byte records on Node 24 / x86-64; byte-at-a-time is ~5x slower).
+ * let each loop iteration fold 16 input bytes (read as four words through a DataView) with table
+ * lookups only: about 4,800 instructions per 370-byte record on Node 24 / x86-64 (reading 16
+ * single bytes instead: 6,100; byte-at-a-time is ~5x slower). Node's native `zlib.crc32`
+ * (CRC-32, a different polynomial) takes half the instructions but as long in time (~110 ns per
+ * record), so it would not be worth a change of the queue's record format.
  *
  * Check value: crc32c("123456789") === 0xe3069283.
  */
@@ -29,6 +32,9 @@ function buildTable(): Int32Array {
   return t;
 }
 
+/** A DataView of the last buffer checksummed: records of one buffer come one after another. */
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
 /**
  * CRC-32C of `buf[start, end)`, continuing from `crc` (pass a previous result to checksum data
  * in pieces; 0 to start). Returns an unsigned 32-bit integer.
@@ -39,26 +45,35 @@ export function crc32c(buf: Uint8Array, crc = 0, start = 0, end: number = buf.le
   let c = ~crc;
   let i = start;
   const last16 = end - 16;
-  while (i <= last16) {
-    const a = c ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
-    c =
-      T[3840 + (a & 0xff)]! ^
-      T[3584 + ((a >>> 8) & 0xff)]! ^
-      T[3328 + ((a >>> 16) & 0xff)]! ^
-      T[3072 + (a >>> 24)]! ^
-      T[2816 + b[i + 4]!]! ^
-      T[2560 + b[i + 5]!]! ^
-      T[2304 + b[i + 6]!]! ^
-      T[2048 + b[i + 7]!]! ^
-      T[1792 + b[i + 8]!]! ^
-      T[1536 + b[i + 9]!]! ^
-      T[1280 + b[i + 10]!]! ^
-      T[1024 + b[i + 11]!]! ^
-      T[768 + b[i + 12]!]! ^
-      T[512 + b[i + 13]!]! ^
-      T[256 + b[i + 14]!]! ^
-      T[b[i + 15]!]!;
-    i += 16;
+  if (i <= last16) {
+    // 16 bytes per step, read as four little-endian words (fewer loads than 16 byte reads).
+    if (view.buffer !== b.buffer || view.byteOffset !== b.byteOffset || view.byteLength !== b.byteLength)
+      view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const v = view;
+    while (i <= last16) {
+      const a = c ^ v.getInt32(i, true);
+      const w1 = v.getInt32(i + 4, true);
+      const w2 = v.getInt32(i + 8, true);
+      const w3 = v.getInt32(i + 12, true);
+      c =
+        T[3840 + (a & 0xff)]! ^
+        T[3584 + ((a >>> 8) & 0xff)]! ^
+        T[3328 + ((a >>> 16) & 0xff)]! ^
+        T[3072 + (a >>> 24)]! ^
+        T[2816 + (w1 & 0xff)]! ^
+        T[2560 + ((w1 >>> 8) & 0xff)]! ^
+        T[2304 + ((w1 >>> 16) & 0xff)]! ^
+        T[2048 + (w1 >>> 24)]! ^
+        T[1792 + (w2 & 0xff)]! ^
+        T[1536 + ((w2 >>> 8) & 0xff)]! ^
+        T[1280 + ((w2 >>> 16) & 0xff)]! ^
+        T[1024 + (w2 >>> 24)]! ^
+        T[768 + (w3 & 0xff)]! ^
+        T[512 + ((w3 >>> 8) & 0xff)]! ^
+        T[256 + ((w3 >>> 16) & 0xff)]! ^
+        T[w3 >>> 24]!;
+      i += 16;
+    }
   }
   while (i < end) c = T[(c ^ b[i++]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;

@@ -397,7 +397,9 @@ export class Segment {
    * Reads records from offset `target` on (it must be in this segment: baseOffset <= target
    * and a record with it below `size`), up to about `maxBytes` but at least one record,
    * verifying each returned record's CRC. Throws a corruption LwError naming file and position.
-   * The returned key/value buffers are slices of one fresh buffer owned by the caller.
+   * The returned key/value buffers are slices of one fresh buffer owned by the caller; records
+   * with equal keys may share one key slice, and records without headers share one frozen
+   * empty `headers` object.
    */
   async read(
     target: number,
@@ -447,7 +449,9 @@ export class Segment {
             if (out.length > 0) return out;
             throw corruptionError(this.path, filePos + i, why);
           }
-          out.push(decodeRecord(buf, i, offset, topic, partition));
+          out.push(
+            decodeRecord(buf, i, offset, topic, partition, out.length > 0 ? out[out.length - 1]!.key : null),
+          );
           outBytes += size;
         }
         i += size;
@@ -469,12 +473,28 @@ export class Segment {
   }
 }
 
+/** The headers of every record without headers (frozen: shared by all of them). */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Whether `buf[pos, pos + len)` holds the bytes of `key`. */
+function sameBytes(key: Buffer, buf: Buffer, pos: number, len: number): boolean {
+  if (key.length !== len) return false;
+  for (let i = 0; i < len; i++) if (key[i] !== buf[pos + i]) return false;
+  return true;
+}
+
+/**
+ * Decodes the record at `buf[pos...]`. Consecutive records mostly share their key: when the key
+ * has the bytes of `prevKey` (the previous record's, a view of the same buffer), that view is
+ * returned again instead of a new one, which saves an allocation per record.
+ */
 function decodeRecord(
   buf: Buffer,
   pos: number,
   offset: number,
   topic: string,
   partition: number,
+  prevKey: Buffer | null,
 ): StoredMessage {
   const timestamp = buf.readUInt32LE(pos + 17) + buf.readInt32LE(pos + 21) * TWO_32;
   const keyLength = buf.readInt32LE(pos + 25);
@@ -483,10 +503,11 @@ function decodeRecord(
   let p = pos + RECORD_HEADER_SIZE;
   let key: Buffer | null = null;
   if (keyLength >= 0) {
-    key = buf.subarray(p, p + keyLength);
+    key =
+      prevKey !== null && sameBytes(prevKey, buf, p, keyLength) ? prevKey : buf.subarray(p, p + keyLength);
     p += keyLength;
   }
-  const headers = headersLength === 0 ? {} : readHeaders(buf, p);
+  const headers = headersLength === 0 ? NO_HEADERS : readHeaders(buf, p);
   p += headersLength;
   return {
     topic,

@@ -20,111 +20,110 @@ for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 const ESC = new Uint8Array(256);
 for (const c of '"\\/bfnrt') ESC[c.charCodeAt(0)] = 1;
 
+/** Open containers while scanning (`{` or `[`); a scan never runs inside another. */
+const stack = new Uint8Array(MAX_DEPTH);
+
 /** True when `b[start, end)` is exactly one JSON object, possibly surrounded by whitespace. */
 export function isJsonObject(b: Uint8Array, start = 0, end = b.length): boolean {
   let i = start;
-  while (i < end && WS[b[i]]) i++;
+  while (i < end && WS[b[i]] === 1) i++;
   if (i >= end || b[i] !== 0x7b) return false;
-  // Stack of open containers: 1 = object, 2 = array.
-  const stack: number[] = [];
-  // state: 0 = expect value, 1 = after value, 2 = expect key or '}' (just opened object),
-  //        3 = expect key (after ','), 4 = expect ':' , 5 = expect value or ']' (just opened array)
-  let state = 0;
+  let depth = 0;
   for (;;) {
-    while (i < end && WS[b[i]]) i++;
+    // At a value.
+    while (i < end && WS[b[i]] === 1) i++;
     if (i >= end) return false;
     const c = b[i];
-    if (state === 0 || state === 5) {
-      if (state === 5 && c === 0x5d) {
-        stack.pop();
-        i++;
-        state = 1;
-      } else if (c === 0x7b) {
-        if (stack.length >= MAX_DEPTH) return false;
-        stack.push(1);
-        i++;
-        state = 2;
-      } else if (c === 0x5b) {
-        if (stack.length >= MAX_DEPTH) return false;
-        stack.push(2);
-        i++;
-        state = 5;
-      } else if (c === 0x22) {
-        i = skipString(b, i, end);
-        if (i < 0) return false;
-        state = 1;
-      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-        i = skipNumber(b, i, end);
-        if (i < 0) return false;
-        state = 1;
-      } else if (c === 0x74) {
-        if (!lit(b, i, end, 'true')) return false;
-        i += 4;
-        state = 1;
-      } else if (c === 0x66) {
-        if (!lit(b, i, end, 'false')) return false;
-        i += 5;
-        state = 1;
-      } else if (c === 0x6e) {
-        if (!lit(b, i, end, 'null')) return false;
-        i += 4;
-        state = 1;
-      } else return false;
-    } else if (state === 1) {
-      const top = stack[stack.length - 1];
-      if (c === 0x2c) {
-        i++;
-        state = top === 1 ? 3 : 0;
-      } else if (c === 0x7d && top === 1) {
-        stack.pop();
-        i++;
-      } else if (c === 0x5d && top === 2) {
-        stack.pop();
-        i++;
-      } else return false;
-      if (stack.length === 0) {
-        while (i < end && WS[b[i]]) i++;
-        return i === end;
-      }
-    } else if (state === 2 || state === 3) {
-      if (state === 2 && c === 0x7d) {
-        stack.pop();
-        i++;
-        state = 1;
-        if (stack.length === 0) {
-          while (i < end && WS[b[i]]) i++;
-          return i === end;
-        }
-      } else if (c === 0x22) {
-        i = skipString(b, i, end);
-        if (i < 0) return false;
-        state = 4;
-      } else return false;
-    } else {
-      // state 4: expect ':'
-      if (c !== 0x3a) return false;
+    if (c === 0x7b || c === 0x5b) {
+      if (depth >= MAX_DEPTH) return false;
+      stack[depth++] = c;
       i++;
-      state = 0;
+      while (i < end && WS[b[i]] === 1) i++;
+      if (i >= end) return false;
+      if (b[i] === c + 2) {
+        // Empty: `{}` or `[]` (the closers are the openers + 2).
+        depth--;
+        i++;
+      } else {
+        if (c === 0x7b) {
+          i = skipKey(b, i, end);
+          if (i < 0) return false;
+        }
+        continue;
+      }
+    } else if (c === 0x22) {
+      i = skipString(b, i, end);
+      if (i < 0) return false;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      i = skipNumber(b, i, end);
+      if (i < 0) return false;
+    } else if (c === 0x74) {
+      if (!lit(b, i, end, 'true')) return false;
+      i += 4;
+    } else if (c === 0x66) {
+      if (!lit(b, i, end, 'false')) return false;
+      i += 5;
+    } else if (c === 0x6e) {
+      if (!lit(b, i, end, 'null')) return false;
+      i += 4;
+    } else return false;
+    // After a value: close containers until a comma leads to the next value.
+    for (;;) {
+      while (i < end && WS[b[i]] === 1) i++;
+      if (depth === 0) return i === end;
+      if (i >= end) return false;
+      const d = b[i];
+      const open = stack[depth - 1];
+      if (d === 0x2c) {
+        i++;
+        if (open === 0x7b) {
+          i = skipKey(b, i, end);
+          if (i < 0) return false;
+        }
+        break;
+      }
+      if (d !== open + 2) return false;
+      depth--;
+      i++;
     }
   }
 }
+
+/** Skips whitespace, an object key, whitespace and the colon; returns the index after it, or -1. */
+function skipKey(b: Uint8Array, i: number, end: number): number {
+  while (i < end && WS[b[i]] === 1) i++;
+  if (i >= end || b[i] !== 0x22) return -1;
+  i = skipString(b, i, end);
+  if (i < 0) return -1;
+  while (i < end && WS[b[i]] === 1) i++;
+  if (i >= end || b[i] !== 0x3a) return -1;
+  return i + 1;
+}
+
+/** Bytes that need a look inside a string: the closing quote, a backslash, control characters. */
+const STR_SPECIAL = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) STR_SPECIAL[c] = 1;
+STR_SPECIAL[0x22] = 1;
+STR_SPECIAL[0x5c] = 1;
 
 /** Skips a string starting at the opening quote; returns the index after it, or -1. */
 function skipString(b: Uint8Array, i: number, end: number): number {
   i++;
   while (i < end) {
+    // Plain bytes (nearly all of them) by one table lookup each.
+    while (i < end && STR_SPECIAL[b[i]] === 0) i++;
+    if (i >= end) return -1;
     const c = b[i];
     if (c === 0x22) return i + 1;
     if (c < 0x20) return -1;
-    if (c === 0x5c) {
-      const e = b[i + 1];
-      if (i + 1 >= end) return -1;
-      if (e === 0x75) {
-        if (i + 5 >= end || !HEX[b[i + 2]] || !HEX[b[i + 3]] || !HEX[b[i + 4]] || !HEX[b[i + 5]]) return -1;
-        i += 6;
-      } else if (ESC[e]) i += 2;
-      else return -1;
-    } else i++;
+    // A backslash.
+    const e = b[i + 1];
+    if (i + 1 >= end) return -1;
+    if (e === 0x75) {
+      if (i + 5 >= end || !HEX[b[i + 2]] || !HEX[b[i + 3]] || !HEX[b[i + 4]] || !HEX[b[i + 5]]) return -1;
+      i += 6;
+    } else if (ESC[e]) i += 2;
+    else return -1;
   }
   return -1;
 }

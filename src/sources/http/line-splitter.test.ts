@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mulberry32 } from '../../../test/prng.ts';
 import { LineSplitter } from './line-splitter.ts';
 
 function split(chunks: string[], max = 100) {
@@ -44,4 +45,23 @@ test('a line of exactly the maximum is accepted, with or without CR', () => {
     ['a'.repeat(10), 'b'.repeat(10)],
   );
   assert.deepEqual(r.tooLong, [[3, 11]]);
+});
+
+test('property: a body in one chunk splits as it does byte by byte', () => {
+  const rnd = mulberry32(11);
+  for (let iter = 0; iter < 300; iter++) {
+    let text = '';
+    const lines = Math.floor(rnd() * 8);
+    for (let l = 0; l < lines; l++) {
+      text += 'x'.repeat(Math.floor(rnd() * 14));
+      if (rnd() < 0.3) text += '\r';
+      if (rnd() < 0.9 || l < lines - 1) text += '\n';
+    }
+    const whole = split([text], 9);
+    assert.deepEqual(whole, split([...text], 9), JSON.stringify(text));
+    assert.deepEqual(
+      whole,
+      split([text.slice(0, iter % (text.length + 1)), text.slice(iter % (text.length + 1))], 9),
+    );
+  }
 });

@@ -42,10 +42,28 @@ export class LineSplitter {
         this.append(chunk.subarray(start));
         return;
       }
-      this.append(chunk.subarray(start, nl));
-      this.endLine();
+      if (this.partBytes === 0 && !this.skipping) this.wholeLine(chunk, start, nl);
+      else {
+        this.append(chunk.subarray(start, nl));
+        this.endLine();
+      }
       start = nl + 1;
     }
+  }
+
+  /** A line that lies within one chunk (most lines): `endLine` without collecting parts. */
+  private wholeLine(chunk: Buffer, start: number, end: number): void {
+    this.lineNo++;
+    if (end - start > this.max + 1) {
+      this.sink.onTooLong(this.lineNo, end - start);
+      return;
+    }
+    if (this.delimiter === 10 && end > start && chunk[end - 1] === 13) end--;
+    if (end - start > this.max) {
+      this.sink.onTooLong(this.lineNo, end - start);
+      return;
+    }
+    this.sink.onLine(chunk.subarray(start, end), this.lineNo);
   }
 
   end(): void {
