@@ -78,6 +78,21 @@ export async function ingestFile(
   const cpu0 = cpuByThread(pid);
   const t0 = performance.now();
   let lastReport = t0;
+  // Per-interval CPU use by thread kind: shows which thread is saturated in which phase.
+  let prevCpu = cpu0;
+  let prevT = t0;
+  const cpuNow = () => {
+    const cur = cpuByThread(pid);
+    const t = performance.now();
+    const parts = [...cur]
+      .map(([name, secs]) => [name, (secs - (prevCpu.get(name) ?? 0)) / ((t - prevT) / 1000)] as const)
+      .filter(([, share]) => share >= 0.02)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, share]) => `${name} ${fmt(share * 100, 0)}%`);
+    prevCpu = cur;
+    prevT = t;
+    return parts.join(', ');
+  };
   const worker = async () => {
     for (let body = next(); body !== null; body = next()) {
       for (;;) {
@@ -101,14 +116,21 @@ export async function ingestFile(
       if (now - lastReport > 5000) {
         lastReport = now;
         log(
-          `ingest: ${fmt((pos / size) * 100)}% ${fmt(accepted / ((now - t0) / 1000), 0)} ev/s acknowledged, rss ${fmt(peakRss / 2 ** 20, 0)} MiB`,
+          `ingest: ${fmt((pos / size) * 100)}% ${fmt(accepted / ((now - t0) / 1000), 0)} ev/s acknowledged, rss ${fmt(peakRss / 2 ** 20, 0)} MiB; cpu ${cpuNow()}`,
         );
       }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const tAck = performance.now();
-  while ((await lag(url)) > 0) await new Promise((r) => setTimeout(r, 100));
+  for (let left = await lag(url); left > 0; left = await lag(url)) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = performance.now();
+    if (now - lastReport > 5000) {
+      lastReport = now;
+      log(`indexing: ${fmt(left, 0)} events left; cpu ${cpuNow()}`);
+    }
+  }
   const tSearchable = performance.now();
   clearInterval(rssTimer);
   fs.closeSync(fd);
