@@ -4,13 +4,13 @@
  * The agent ships through the same HTTP client helpers as `logwarden ingest`.
  */
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.ts';
 import { loadAgentConfig } from '../agent/config.ts';
 import { isLive, readStatus, renderStatus } from '../agent/status.ts';
 import { createLogger } from '../api/logger.ts';
 import { LwError } from '../core/errors.ts';
 import { errorAnswer, request, useToken } from './client.ts';
+import { command } from './command.ts';
 import { restAfterAccepted } from './ingest.ts';
 
 export const AGENT_HELP = `Usage: logwarden agent [--config agent.yaml] [options] [FILE|GLOB...]
@@ -61,45 +61,36 @@ function readTokenFile(file: string): string {
   return token;
 }
 
-async function statusCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      'data-dir': { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(AGENT_HELP);
-    return 0;
-  }
-  const dataDir =
-    values['data-dir'] ?? (values.config ? loadAgentConfig(values.config).dataDir : './agent-data');
-  const s = readStatus(dataDir);
-  if (!s) {
-    process.stderr.write(
-      `error: no agent status in ${dataDir} (has \`logwarden agent\` run with this data directory?)\n`,
+const statusCommand = command(
+  {
+    help: AGENT_HELP,
+    local: true,
+    allowPositionals: false,
+    options: { config: { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } },
+  },
+  async ({ values }) => {
+    const dataDir =
+      values['data-dir'] ?? (values.config ? loadAgentConfig(values.config).dataDir : './agent-data');
+    const s = readStatus(dataDir);
+    if (!s) {
+      process.stderr.write(
+        `error: no agent status in ${dataDir} (has \`logwarden agent\` run with this data directory?)\n`,
+      );
+      return 1;
+    }
+    process.stdout.write(
+      values.json ? `${JSON.stringify({ ...s, live: isLive(s) }, null, 2)}\n` : renderStatus(s),
     );
-    return 1;
-  }
-  process.stdout.write(
-    values.json ? `${JSON.stringify({ ...s, live: isLive(s) }, null, 2)}\n` : renderStatus(s),
-  );
-  const recentError = s.lastErrorAt !== null && Date.now() - Date.parse(s.lastErrorAt) < 60_000;
-  return isLive(s) && !recentError && s.state !== 'retrying' ? 0 : 1;
-}
+    const recentError = s.lastErrorAt !== null && Date.now() - Date.parse(s.lastErrorAt) < 60_000;
+    return isLive(s) && !recentError && s.state !== 'retrying' ? 0 : 1;
+  },
+);
 
-export async function agentCommand(argv: string[]): Promise<number> {
-  if (argv[0] === 'status') return statusCommand(argv.slice(1));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
+const runCommand = command(
+  {
+    help: AGENT_HELP,
     options: {
       config: { type: 'string' },
-      server: { type: 'string' },
-      token: { type: 'string' },
       stream: { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
@@ -108,44 +99,41 @@ export async function agentCommand(argv: string[]): Promise<number> {
       compression: { type: 'string' },
       'log-level': { type: 'string' },
       'log-format': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  });
-  useToken(values.token);
-  if (values.help) {
-    process.stdout.write(AGENT_HELP);
+  },
+  async ({ values, positionals, usage }) => {
+    if (!values.config && positionals.length === 0) usage('give --config FILE or the files to tail');
+    const overrides: Record<string, unknown> = {
+      server: values.server,
+      stream: values.stream,
+      host: values.host,
+      dataDir: values['data-dir'],
+      format: values.format,
+      compression: values.compression,
+      'log.level': values['log-level'],
+      'log.format': values['log-format'],
+      multiline: values.multiline === undefined ? undefined : { start: values.multiline },
+    };
+    if (positionals.length > 0) {
+      const fromFile = values.config ? loadAgentConfig(values.config).files : [];
+      overrides.files = [...fromFile, { paths: positionals }];
+    }
+    const cfg = loadAgentConfig(values.config, overrides);
+    if (values.token === undefined && !process.env.LOGWARDEN_TOKEN && cfg.tokenFile) {
+      useToken(readTokenFile(cfg.tokenFile));
+    }
+    const log = createLogger(cfg.log.level, cfg.log.format);
+    const agent = new Agent(cfg, { request, errorAnswer, restAfterAccepted }, log);
+    await agent.start();
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await agent.stop();
     return 0;
-  }
-  if (!values.config && positionals.length === 0) {
-    process.stderr.write(`error: give --config FILE or the files to tail\n\n${AGENT_HELP}`);
-    return 2;
-  }
-  const overrides: Record<string, unknown> = {
-    server: values.server,
-    stream: values.stream,
-    host: values.host,
-    dataDir: values['data-dir'],
-    format: values.format,
-    compression: values.compression,
-    'log.level': values['log-level'],
-    'log.format': values['log-format'],
-    multiline: values.multiline === undefined ? undefined : { start: values.multiline },
-  };
-  if (positionals.length > 0) {
-    const fromFile = values.config ? loadAgentConfig(values.config).files : [];
-    overrides.files = [...fromFile, { paths: positionals }];
-  }
-  const cfg = loadAgentConfig(values.config, overrides);
-  if (values.token === undefined && !process.env.LOGWARDEN_TOKEN && cfg.tokenFile) {
-    useToken(readTokenFile(cfg.tokenFile));
-  }
-  const log = createLogger(cfg.log.level, cfg.log.format);
-  const agent = new Agent(cfg, { request, errorAnswer, restAfterAccepted }, log);
-  await agent.start();
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await agent.stop();
-  return 0;
+  },
+);
+
+export function agentCommand(argv: string[]): Promise<number> {
+  return argv[0] === 'status' ? statusCommand(argv.slice(1)) : runCommand(argv);
 }

@@ -3,10 +3,10 @@
  * (GET /api/v1/audit/review) as tables with bar charts; `logwarden audit verify` checks the
  * audit trail's hash chain (GET /api/v1/audit/verify; exit 1 when it is broken). Admin only.
  */
-import { parseArgs } from 'node:util';
 import type { Review } from '../api/audit/review.ts';
 import type { VerifyResult } from '../api/audit/segment-log.ts';
-import { errorAnswer, request, serverUrl, useToken } from './client.ts';
+import { expectOk, request } from './client.ts';
+import { command } from './command.ts';
 import { formatTable } from './search.ts';
 
 export const AUDIT_HELP = `Usage: logwarden audit review [--month YYYY-MM] [options]
@@ -74,60 +74,39 @@ export function formatReview(r: Review, color: boolean): string {
   );
 }
 
-export async function auditCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      month: { type: 'string' },
-      output: { type: 'string', default: 'text' },
-      server: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  useToken(values.token);
-  const sub = positionals[0];
-  if (values.help || sub === undefined) {
-    process.stdout.write(AUDIT_HELP);
-    return values.help ? 0 : 2;
-  }
-  if (sub !== 'review' && sub !== 'verify') {
-    process.stderr.write(`error: unknown audit command ${JSON.stringify(sub)}; use review or verify\n`);
-    return 2;
-  }
-  if (values.output !== 'text' && values.output !== 'json') {
-    process.stderr.write(`error: --output must be text or json, not ${JSON.stringify(values.output)}\n`);
-    return 2;
-  }
-  const params = new URLSearchParams();
-  if (sub === 'review' && values.month) params.set('month', values.month);
-  const res = await request(`${serverUrl(values.server)}/api/v1/audit/${sub}?${params}`);
-  if (!res.ok) {
-    process.stderr.write(`error: ${(await errorAnswer(res)).text}\n`);
-    return 1;
-  }
-  const body = (await res.json()) as Review | VerifyResult;
-  const broken = 'ok' in body && !body.ok;
-  if (values.output === 'json') {
-    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-    return broken ? 1 : 0;
-  }
-  if (!('ok' in body)) {
-    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-    process.stdout.write(formatReview(body, color));
-    return 0;
-  }
-  if (!broken) {
+export const auditCommand = command(
+  {
+    help: AUDIT_HELP,
+    subcommands: ['review', 'verify'],
+    outputs: ['text', 'json'],
+    options: { month: { type: 'string' } },
+  },
+  async ({ values, sub, output, server, color }) => {
+    const params = new URLSearchParams();
+    if (sub === 'review' && values.month) params.set('month', values.month);
+    const res = await request(`${server}/api/v1/audit/${sub}?${params}`);
+    await expectOk(res);
+    const body = (await res.json()) as Review | VerifyResult;
+    const broken = 'ok' in body && !body.ok;
+    if (output === 'json') {
+      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+      return broken ? 1 : 0;
+    }
+    if (!('ok' in body)) {
+      process.stdout.write(formatReview(body, color));
+      return 0;
+    }
+    if (!broken) {
+      process.stdout.write(
+        `audit trail intact: ${body.records} records in ${body.segments} segments, head ${body.head}\n`,
+      );
+      return 0;
+    }
+    const b = body.broken!;
     process.stdout.write(
-      `audit trail intact: ${body.records} records in ${body.segments} segments, head ${body.head}\n`,
+      `audit trail BROKEN at record ${b.seq ?? '?'} (segment ${b.segment}, line ${b.line}): ${b.reason}\n` +
+        `${body.records} records before it verified\n`,
     );
-    return 0;
-  }
-  const b = body.broken!;
-  process.stdout.write(
-    `audit trail BROKEN at record ${b.seq ?? '?'} (segment ${b.segment}, line ${b.line}): ${b.reason}\n` +
-      `${body.records} records before it verified\n`,
-  );
-  return 1;
-}
+    return 1;
+  },
+);

@@ -70,6 +70,11 @@ export async function errorAnswer(res: Response): Promise<{ text: string; body: 
   return { text: `${msg}${code}`, body };
 }
 
+/** Unless `res` is ok: throws its error answer as one line (`main` prints it; exit 1). */
+export async function expectOk(res: Response): Promise<void> {
+  if (!res.ok) throw new Error((await errorAnswer(res)).text);
+}
+
 /** `request` with a JSON body; resolves the parsed JSON answer, or throws its error as one line. */
 export async function requestJson(
   url: string,
@@ -82,7 +87,7 @@ export async function requestJson(
       ? {}
       : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
-  if (!res.ok) throw new Error((await errorAnswer(res)).text);
+  await expectOk(res);
   if (res.status === 204) return {};
   return (await res.json()) as Record<string, unknown>;
 }

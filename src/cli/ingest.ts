@@ -6,8 +6,8 @@
  * twice. Rejected lines are reported as FILE:LINE, counted from the start of the file.
  */
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
-import { errorAnswer, request, serverUrl, useToken } from './client.ts';
+import { errorAnswer, request } from './client.ts';
+import { command, oneOf, UsageError } from './command.ts';
 import { fmtBytes, ProgressBar } from './progress.ts';
 
 export const INGEST_HELP = `Usage: logwarden ingest FILE... [options]
@@ -158,177 +158,157 @@ interface Rejection {
   text: string;
 }
 
-export async function ingestCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
+/** `--format`: the content type sent, and the `format` query parameter. */
+const FORMATS: Record<string, [string, string]> = {
+  auto: ['text/plain', 'auto'],
+  json: ['application/x-ndjson', 'json'],
+  ndjson: ['application/x-ndjson', 'json'],
+  syslog: ['text/plain', 'syslog'],
+  text: ['text/plain', 'text'],
+};
+
+export const ingestCommand = command(
+  {
+    help: INGEST_HELP,
     options: {
       stream: { type: 'string', default: 'default' },
       format: { type: 'string', default: 'auto' },
       'chunk-bytes': { type: 'string' },
       concurrency: { type: 'string' },
-      server: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  });
-  useToken(values.token);
-  if (values.help) {
-    process.stdout.write(INGEST_HELP);
-    return 0;
-  }
-  if (positionals.length === 0) {
-    process.stderr.write(`error: no FILE given ("-" reads standard input)\n\n${INGEST_HELP}`);
-    return 2;
-  }
-  const format = values.format ?? 'auto';
-  const ctype: Record<string, [string, string]> = {
-    auto: ['text/plain', 'auto'],
-    json: ['application/x-ndjson', 'json'],
-    ndjson: ['application/x-ndjson', 'json'],
-    syslog: ['text/plain', 'syslog'],
-    text: ['text/plain', 'text'],
-  };
-  if (!Object.hasOwn(ctype, format)) {
-    process.stderr.write(
-      `error: --format must be auto, json, ndjson, syslog or text, not ${JSON.stringify(format)}\n`,
-    );
-    return 2;
-  }
-  const chunkBytes = values['chunk-bytes'] === undefined ? 4 * 1024 * 1024 : parseSize(values['chunk-bytes']);
-  if (!Number.isSafeInteger(chunkBytes)) {
-    process.stderr.write(`error: --chunk-bytes must be a positive size (e.g. 65536, 64K, 4M)\n`);
-    return 2;
-  }
-  const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
-    process.stderr.write(`error: --concurrency must be an integer from 1 to 256\n`);
-    return 2;
-  }
-  if (positionals.filter((f) => f === '-').length > 1) {
-    process.stderr.write(`error: standard input ("-") can be read only once\n`);
-    return 2;
-  }
-  let totalBytes = 0;
-  for (const f of positionals) {
-    if (f === '-') continue;
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(f);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why =
-        e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
-      process.stderr.write(`error: cannot read ${f}: ${why}\n`);
-      return 1;
+  },
+  async ({ values, positionals, server, usage }) => {
+    if (positionals.length === 0) usage('no FILE given ("-" reads standard input)');
+    const [contentType, format] = FORMATS[oneOf('--format', values.format, Object.keys(FORMATS))]!;
+    const chunkBytes =
+      values['chunk-bytes'] === undefined ? 4 * 1024 * 1024 : parseSize(values['chunk-bytes']);
+    if (!Number.isSafeInteger(chunkBytes))
+      throw new UsageError('--chunk-bytes must be a positive size (e.g. 65536, 64K, 4M)');
+    const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256)
+      throw new UsageError('--concurrency must be an integer from 1 to 256');
+    if (positionals.filter((f) => f === '-').length > 1)
+      throw new UsageError('standard input ("-") can be read only once');
+    let totalBytes = 0;
+    for (const f of positionals) {
+      if (f === '-') continue;
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(f);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        const why =
+          e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
+        process.stderr.write(`error: cannot read ${f}: ${why}\n`);
+        return 1;
+      }
+      if (st.isDirectory()) {
+        process.stderr.write(`error: cannot read ${f}: is a directory\n`);
+        return 1;
+      }
+      totalBytes += st.size;
     }
-    if (st.isDirectory()) {
-      process.stderr.write(`error: cannot read ${f}: is a directory\n`);
-      return 1;
-    }
-    totalBytes += st.size;
-  }
-  const base = serverUrl(values.server);
-  const url = `${base}/api/v1/ingest?stream=${encodeURIComponent(values.stream ?? 'default')}&format=${ctype[format][1]}`;
-  let accepted = 0;
-  let rejected = 0;
-  const rejections: Rejection[] = [];
-  const bar = new ProgressBar(positionals.includes('-') ? 0 : totalBytes);
-  let sentBytes = 0;
-  const t0 = performance.now();
-  let fatal: string | null = null;
+    const url = `${server}/api/v1/ingest?stream=${encodeURIComponent(values.stream)}&format=${format}`;
+    let accepted = 0;
+    let rejected = 0;
+    const rejections: Rejection[] = [];
+    const bar = new ProgressBar(positionals.includes('-') ? 0 : totalBytes);
+    let sentBytes = 0;
+    const t0 = performance.now();
+    let fatal: string | null = null;
 
-  const noteRejections = (fileIndex: number, firstLine: number, errors: IngestAnswer['errors']) => {
-    for (const e of errors ?? []) {
-      if (rejections.length < 10_000)
-        rejections.push({ fileIndex, line: firstLine + e.line - 1, text: e.error });
-    }
-  };
+    const noteRejections = (fileIndex: number, firstLine: number, errors: IngestAnswer['errors']) => {
+      for (const e of errors ?? []) {
+        if (rejections.length < 10_000)
+          rejections.push({ fileIndex, line: firstLine + e.line - 1, text: e.error });
+      }
+    };
 
-  /** Sends one chunk, retrying refusals; never throws (a failure sets `fatal`). */
-  const send = async (fileIndex: number, chunk: Chunk): Promise<void> => {
-    const file = positionals[fileIndex];
-    const name = file === '-' ? 'stdin' : file;
-    let { body, firstLine } = chunk;
-    try {
-      for (let attempt = 0; ; attempt++) {
-        const res = await request(url, {
-          method: 'POST',
-          headers: { 'content-type': ctype[format][0] },
-          body,
-        });
-        if (res.ok) {
-          const a = (await res.json()) as IngestAnswer;
-          accepted += a.accepted ?? 0;
-          rejected += a.rejected ?? 0;
-          noteRejections(fileIndex, firstLine, a.errors);
-          sentBytes += body.length;
-          bar.update(sentBytes, accepted + rejected);
-          return;
-        }
-        const { text, body: a } = await errorAnswer(res);
-        const kept = Number((a as IngestAnswer).accepted ?? 0);
-        const errors = (a as IngestAnswer).errors ?? [];
-        const retryable = res.status === 429 || res.status === 503;
-        if (kept > 0) {
-          // The first `kept` events are durable: count them, and send only what follows.
-          const listed = new Set(errors.map((e) => e.line));
-          const rest = restAfterAccepted(body, kept, listed, !(a as IngestAnswer).more_errors);
-          accepted += kept;
-          if (rest === null) {
-            fatal = `${name}: the server kept ${kept} events of lines ${firstLine}.. and then answered ${text}; stopped, to send nothing twice`;
+    /** Sends one chunk, retrying refusals; never throws (a failure sets `fatal`). */
+    const send = async (fileIndex: number, chunk: Chunk): Promise<void> => {
+      const file = positionals[fileIndex];
+      const name = file === '-' ? 'stdin' : file;
+      let { body, firstLine } = chunk;
+      try {
+        for (let attempt = 0; ; attempt++) {
+          const res = await request(url, {
+            method: 'POST',
+            headers: { 'content-type': contentType },
+            body,
+          });
+          if (res.ok) {
+            const a = (await res.json()) as IngestAnswer;
+            accepted += a.accepted ?? 0;
+            rejected += a.rejected ?? 0;
+            noteRejections(fileIndex, firstLine, a.errors);
+            sentBytes += body.length;
+            bar.update(sentBytes, accepted + rejected);
             return;
           }
-          const before = errors.filter((e) => e.line <= rest.lines);
-          rejected += before.length;
-          noteRejections(fileIndex, firstLine, before);
-          sentBytes += rest.offset;
-          body = body.subarray(rest.offset);
-          firstLine += rest.lines;
-          if (body.length === 0) return;
+          const { text, body: a } = await errorAnswer(res);
+          const kept = Number((a as IngestAnswer).accepted ?? 0);
+          const errors = (a as IngestAnswer).errors ?? [];
+          const retryable = res.status === 429 || res.status === 503;
+          if (kept > 0) {
+            // The first `kept` events are durable: count them, and send only what follows.
+            const listed = new Set(errors.map((e) => e.line));
+            const rest = restAfterAccepted(body, kept, listed, !(a as IngestAnswer).more_errors);
+            accepted += kept;
+            if (rest === null) {
+              fatal = `${name}: the server kept ${kept} events of lines ${firstLine}.. and then answered ${text}; stopped, to send nothing twice`;
+              return;
+            }
+            const before = errors.filter((e) => e.line <= rest.lines);
+            rejected += before.length;
+            noteRejections(fileIndex, firstLine, before);
+            sentBytes += rest.offset;
+            body = body.subarray(rest.offset);
+            firstLine += rest.lines;
+            if (body.length === 0) return;
+          }
+          if (!retryable || attempt >= 100) {
+            fatal = `${name}: server answered ${text}`;
+            return;
+          }
+          const after = Number(res.headers.get('retry-after') ?? Number.NaN);
+          const wait = Number.isFinite(after) ? Math.min(Math.max(after, 0.05), 30) * 1000 : 1000;
+          await new Promise((r) => setTimeout(r, wait));
         }
-        if (!retryable || attempt >= 100) {
-          fatal = `${name}: server answered ${text}`;
-          return;
-        }
-        const after = Number(res.headers.get('retry-after') ?? Number.NaN);
-        const wait = Number.isFinite(after) ? Math.min(Math.max(after, 0.05), 30) * 1000 : 1000;
-        await new Promise((r) => setTimeout(r, wait));
+      } catch (err) {
+        fatal ??= (err as Error).message;
       }
-    } catch (err) {
-      fatal ??= (err as Error).message;
-    }
-  };
+    };
 
-  const inflight = new Set<Promise<void>>();
-  files: for (const [fileIndex, file] of positionals.entries()) {
-    const input = file === '-' ? process.stdin : fs.createReadStream(file, { highWaterMark: 1024 * 1024 });
-    try {
-      for await (const chunk of splitChunks(input, chunkBytes)) {
-        if (fatal) break files;
-        const p = send(fileIndex, chunk).finally(() => inflight.delete(p));
-        inflight.add(p);
-        if (inflight.size >= concurrency) await Promise.race(inflight);
+    const inflight = new Set<Promise<void>>();
+    files: for (const [fileIndex, file] of positionals.entries()) {
+      const input = file === '-' ? process.stdin : fs.createReadStream(file, { highWaterMark: 1024 * 1024 });
+      try {
+        for await (const chunk of splitChunks(input, chunkBytes)) {
+          if (fatal) break files;
+          const p = send(fileIndex, chunk).finally(() => inflight.delete(p));
+          inflight.add(p);
+          if (inflight.size >= concurrency) await Promise.race(inflight);
+        }
+      } catch (err) {
+        fatal ??= `cannot read ${file}: ${(err as Error).message}`;
+        break;
       }
-    } catch (err) {
-      fatal ??= `cannot read ${file}: ${(err as Error).message}`;
-      break;
     }
-  }
-  await Promise.all(inflight);
-  bar.done();
-  const secs = (performance.now() - t0) / 1000;
-  if (fatal) process.stderr.write(`error: ${fatal}\n`);
-  process.stderr.write(
-    `ingested ${accepted.toLocaleString('en-US')} events (${rejected.toLocaleString('en-US')} rejected) from ${positionals.length} file(s), ` +
-      `${fmtBytes(sentBytes)} in ${secs.toFixed(1)} s (${Math.round(accepted / Math.max(secs, 1e-3)).toLocaleString('en-US')} ev/s)\n`,
-  );
-  rejections.sort((a, b) => a.fileIndex - b.fileIndex || a.line - b.line);
-  for (const r of rejections.slice(0, MAX_LISTED_ERRORS)) {
-    const f = positionals[r.fileIndex];
-    process.stderr.write(`  rejected ${f === '-' ? 'stdin' : f}:${r.line}: ${r.text}\n`);
-  }
-  const listed = Math.min(rejections.length, MAX_LISTED_ERRORS);
-  if (rejected > listed) process.stderr.write(`  ... and ${rejected - listed} more rejected lines\n`);
-  return fatal ? 1 : rejected > 0 ? 3 : 0;
-}
+    await Promise.all(inflight);
+    bar.done();
+    const secs = (performance.now() - t0) / 1000;
+    if (fatal) process.stderr.write(`error: ${fatal}\n`);
+    process.stderr.write(
+      `ingested ${accepted.toLocaleString('en-US')} events (${rejected.toLocaleString('en-US')} rejected) from ${positionals.length} file(s), ` +
+        `${fmtBytes(sentBytes)} in ${secs.toFixed(1)} s (${Math.round(accepted / Math.max(secs, 1e-3)).toLocaleString('en-US')} ev/s)\n`,
+    );
+    rejections.sort((a, b) => a.fileIndex - b.fileIndex || a.line - b.line);
+    for (const r of rejections.slice(0, MAX_LISTED_ERRORS)) {
+      const f = positionals[r.fileIndex];
+      process.stderr.write(`  rejected ${f === '-' ? 'stdin' : f}:${r.line}: ${r.text}\n`);
+    }
+    const listed = Math.min(rejections.length, MAX_LISTED_ERRORS);
+    if (rejected > listed) process.stderr.write(`  ... and ${rejected - listed} more rejected lines\n`);
+    return fatal ? 1 : rejected > 0 ? 3 : 0;
+  },
+);

@@ -6,13 +6,13 @@
  * needed. `--json` prints the simulate API's answer.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { FieldValue } from '../core/event.ts';
 import { readPipelineFile } from '../processors/streams/registry.ts';
 import { emptyPipelineSet, UNDEFINED_STREAM } from '../processors/streams/pipeline-set.ts';
 import { compilePipeline } from '../processors/pipeline.ts';
 import { type SimulationResult, simulate } from '../processors/streams/simulate.ts';
-import { errorAnswer, request, serverUrl, useToken } from './client.ts';
+import { expectOk, request } from './client.ts';
+import { command, oneOf, UsageError } from './command.ts';
 
 export const PIPELINE_HELP = `Usage: logwarden pipeline test (--stream NAME | --pipeline FILE) [options] < sample.log
 
@@ -81,67 +81,47 @@ async function readStdin(): Promise<string[]> {
   return lines;
 }
 
-export async function pipelineCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
+export const pipelineCommand = command(
+  {
+    help: PIPELINE_HELP,
     options: {
       stream: { type: 'string' },
       pipeline: { type: 'string' },
       format: { type: 'string', default: 'auto' },
       json: { type: 'boolean' },
-      server: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  });
-  useToken(values.token);
-  if (values.help) {
-    process.stdout.write(PIPELINE_HELP);
-    return 0;
-  }
-  if (positionals[0] !== 'test' || positionals.length > 1) {
-    process.stderr.write(`error: expected \`logwarden pipeline test\`\n\n${PIPELINE_HELP}`);
-    return 2;
-  }
-  if (values.stream === undefined && values.pipeline === undefined) {
-    process.stderr.write('error: give --stream NAME or --pipeline FILE\n');
-    return 2;
-  }
-  const format = values.format ?? 'auto';
-  if (!['auto', 'json', 'syslog', 'text'].includes(format)) {
-    process.stderr.write('error: --format must be auto, json, syslog or text\n');
-    return 2;
-  }
-  const body = values.pipeline === undefined ? undefined : readPipelineFile(values.pipeline);
-  if (body) compilePipeline(body, { source: values.pipeline });
-  const lines = await readStdin();
-  let results: SimulationResult[];
-  if (values.stream === undefined) {
-    const set = { ...emptyPipelineSet(), baseDir: path.dirname(path.resolve(values.pipeline!)) };
-    results = simulate(set, 'default', lines, {
-      override: { ...UNDEFINED_STREAM, pipeline: body!, pipelineSource: values.pipeline! },
-      format: format as 'auto',
-    });
-  } else {
-    const res = await request(`${serverUrl(values.server)}/api/v1/pipelines/simulate`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ stream: values.stream, lines, format, ...(body ? { pipeline: body } : {}) }),
-    });
-    if (!res.ok) {
-      process.stderr.write(`error: ${(await errorAnswer(res)).text}\n`);
-      return 1;
+  },
+  async ({ values, positionals, server, color, usage }) => {
+    if (positionals[0] !== 'test' || positionals.length > 1) usage('expected `logwarden pipeline test`');
+    if (values.stream === undefined && values.pipeline === undefined)
+      throw new UsageError('give --stream NAME or --pipeline FILE');
+    const format = oneOf('--format', values.format, ['auto', 'json', 'syslog', 'text']);
+    const body = values.pipeline === undefined ? undefined : readPipelineFile(values.pipeline);
+    if (body) compilePipeline(body, { source: values.pipeline });
+    const lines = await readStdin();
+    let results: SimulationResult[];
+    if (values.stream === undefined) {
+      const set = { ...emptyPipelineSet(), baseDir: path.dirname(path.resolve(values.pipeline!)) };
+      results = simulate(set, 'default', lines, {
+        override: { ...UNDEFINED_STREAM, pipeline: body!, pipelineSource: values.pipeline! },
+        format,
+      });
+    } else {
+      const res = await request(`${server}/api/v1/pipelines/simulate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ stream: values.stream, lines, format, ...(body ? { pipeline: body } : {}) }),
+      });
+      await expectOk(res);
+      results = ((await res.json()) as { results: SimulationResult[] }).results;
     }
-    results = ((await res.json()) as { results: SimulationResult[] }).results;
-  }
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
+      return 0;
+    }
+    results.forEach((r, i) => {
+      process.stdout.write(`${formatResult(lines[i], i, r, color)}\n`);
+    });
     return 0;
-  }
-  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  results.forEach((r, i) => {
-    process.stdout.write(`${formatResult(lines[i], i, r, color)}\n`);
-  });
-  return 0;
-}
+  },
+);

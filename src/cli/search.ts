@@ -1,6 +1,6 @@
 /** `logwarden search QUERY`: runs a search on a running server and prints the events. */
-import { parseArgs } from 'node:util';
-import { errorAnswer, request, serverUrl, useToken } from './client.ts';
+import { errorAnswer, expectOk, request } from './client.ts';
+import { command, UsageError } from './command.ts';
 
 export const SEARCH_HELP = `Usage: logwarden search QUERY [options]
 
@@ -121,10 +121,22 @@ export function pointAt(query: string, position: number): string {
   return `  ${query}\n  ${' '.repeat(before.length + (wide?.length ?? 0))}^\n`;
 }
 
-export async function searchCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
+/**
+ * Prints a failed search or tail answer as `error: ...` and, for a query syntax error, the query
+ * with a caret at the position; resolves exit status 1.
+ */
+export async function queryFailed(res: Response, query: string): Promise<number> {
+  const { text, body } = await errorAnswer(res);
+  process.stderr.write(`error: ${text}\n`);
+  if (body.code === 'LW_ERR_QUERY_SYNTAX' && typeof body.position === 'number')
+    process.stderr.write(pointAt(query, body.position));
+  return 1;
+}
+
+export const searchCommand = command(
+  {
+    help: SEARCH_HELP,
+    outputs: ['text', 'json', 'ndjson'],
     options: {
       since: { type: 'string' },
       start: { type: 'string' },
@@ -133,90 +145,63 @@ export async function searchCommand(argv: string[]): Promise<number> {
       order: { type: 'string' },
       tz: { type: 'string' },
       saved: { type: 'string' },
-      output: { type: 'string', default: 'text' },
-      server: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  });
-  useToken(values.token);
-  if (values.help) {
-    process.stdout.write(SEARCH_HELP);
-    return 0;
-  }
-  const output = values.output ?? 'text';
-  if (!['text', 'json', 'ndjson'].includes(output)) {
-    process.stderr.write(`error: --output must be text, json or ndjson, not ${JSON.stringify(output)}\n`);
-    return 2;
-  }
-  if (values.since && values.start) {
-    process.stderr.write('error: use either --since or --start, not both\n');
-    return 2;
-  }
-  const params = new URLSearchParams();
-  params.set('q', positionals.join(' '));
-  if (values.saved !== undefined) {
-    const res = await request(
-      `${serverUrl(values.server)}/api/v1/saved-searches?${new URLSearchParams({ name: values.saved })}`,
-    );
-    if (!res.ok) {
-      process.stderr.write(`error: ${(await errorAnswer(res)).text}\n`);
-      return 1;
+  },
+  async ({ values, positionals, output, server, color }) => {
+    if (values.since && values.start) throw new UsageError('use either --since or --start, not both');
+    const params = new URLSearchParams();
+    params.set('q', positionals.join(' '));
+    if (values.saved !== undefined) {
+      const res = await request(
+        `${server}/api/v1/saved-searches?${new URLSearchParams({ name: values.saved })}`,
+      );
+      await expectOk(res);
+      const found = ((await res.json()) as { saved_searches: Array<Record<string, string>> })
+        .saved_searches[0];
+      if (found === undefined) throw new Error(`no saved search named ${JSON.stringify(values.saved)}`);
+      if (positionals.length === 0) params.set('q', found.query ?? '');
+      if (!values.since && !values.start && found.start) params.set('start', found.start);
+      if (!values.end && found.end) params.set('end', found.end);
     }
-    const found = ((await res.json()) as { saved_searches: Array<Record<string, string>> }).saved_searches[0];
-    if (found === undefined) {
-      process.stderr.write(`error: no saved search named ${JSON.stringify(values.saved)}\n`);
-      return 1;
-    }
-    if (positionals.length === 0) params.set('q', found.query ?? '');
-    if (!values.since && !values.start && found.start) params.set('start', found.start);
-    if (!values.end && found.end) params.set('end', found.end);
-  }
-  if (values.since) params.set('start', `-${values.since.replace(/^-/, '')}`);
-  if (values.start) params.set('start', values.start);
-  if (values.end) params.set('end', values.end);
-  if (values.limit) params.set('limit', values.limit);
-  if (values.order) params.set('order', values.order);
-  if (values.tz) params.set('tz', values.tz);
-  const res = await request(`${serverUrl(values.server)}/api/v1/search?${params}`);
-  if (!res.ok) {
-    const { text, body } = await errorAnswer(res);
-    process.stderr.write(`error: ${text}\n`);
-    if (body.code === 'LW_ERR_QUERY_SYNTAX' && typeof body.position === 'number') {
-      process.stderr.write(pointAt(params.get('q') ?? '', body.position));
-    }
-    return 1;
-  }
-  const body = (await res.json()) as {
-    events: Record<string, unknown>[];
-    columns?: Array<{ name: string; type: string }>;
-    rows?: unknown[][];
-    total: number;
-    took_ms: number;
-  };
-  if (output === 'json') {
-    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-    return 0;
-  }
-  if (body.columns && body.rows) {
-    const cols = body.columns;
-    if (output === 'ndjson') {
-      for (const row of body.rows) {
-        process.stdout.write(`${JSON.stringify(Object.fromEntries(cols.map((c, i) => [c.name, row[i]])))}\n`);
-      }
+    if (values.since) params.set('start', `-${values.since.replace(/^-/, '')}`);
+    if (values.start) params.set('start', values.start);
+    if (values.end) params.set('end', values.end);
+    if (values.limit) params.set('limit', values.limit);
+    if (values.order) params.set('order', values.order);
+    if (values.tz) params.set('tz', values.tz);
+    const res = await request(`${server}/api/v1/search?${params}`);
+    if (!res.ok) return queryFailed(res, params.get('q') ?? '');
+    const body = (await res.json()) as {
+      events: Record<string, unknown>[];
+      columns?: Array<{ name: string; type: string }>;
+      rows?: unknown[][];
+      total: number;
+      took_ms: number;
+    };
+    if (output === 'json') {
+      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
       return 0;
     }
-    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-    process.stdout.write(formatTable(cols, body.rows, color));
-    process.stderr.write(`${body.rows.length} of ${body.total} rows (${body.took_ms} ms)\n`);
+    if (body.columns && body.rows) {
+      const cols = body.columns;
+      if (output === 'ndjson') {
+        for (const row of body.rows) {
+          process.stdout.write(
+            `${JSON.stringify(Object.fromEntries(cols.map((c, i) => [c.name, row[i]])))}\n`,
+          );
+        }
+        return 0;
+      }
+      process.stdout.write(formatTable(cols, body.rows, color));
+      process.stderr.write(`${body.rows.length} of ${body.total} rows (${body.took_ms} ms)\n`);
+      return 0;
+    }
+    if (output === 'ndjson') {
+      for (const ev of body.events) process.stdout.write(`${JSON.stringify(ev)}\n`);
+      return 0;
+    }
+    for (const ev of body.events) process.stdout.write(`${formatEventLine(ev, color)}\n`);
+    process.stderr.write(`${body.events.length} of ${body.total} matching events (${body.took_ms} ms)\n`);
     return 0;
-  }
-  if (output === 'ndjson') {
-    for (const ev of body.events) process.stdout.write(`${JSON.stringify(ev)}\n`);
-    return 0;
-  }
-  const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-  for (const ev of body.events) process.stdout.write(`${formatEventLine(ev, color)}\n`);
-  process.stderr.write(`${body.events.length} of ${body.total} matching events (${body.took_ms} ms)\n`);
-  return 0;
-}
+  },
+);

@@ -3,9 +3,9 @@
  * Sent Events) and prints each matching event as it is stored, formatted like `logwarden search`.
  * Ctrl-C ends it (exit 0). Drops (the terminal read too slowly) are reported on stderr.
  */
-import { parseArgs } from 'node:util';
-import { errorAnswer, request, serverUrl, useToken } from './client.ts';
-import { formatEventLine, pointAt } from './search.ts';
+import { request } from './client.ts';
+import { command } from './command.ts';
+import { formatEventLine, queryFailed } from './search.ts';
 
 export const TAIL_HELP = `Usage: logwarden tail [QUERY] [options]
 
@@ -46,72 +46,50 @@ async function* sseMessages(
   }
 }
 
-export async function tailCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      since: { type: 'string' },
-      limit: { type: 'string' },
-      output: { type: 'string', default: 'text' },
-      server: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  useToken(values.token);
-  if (values.help) {
-    process.stdout.write(TAIL_HELP);
-    return 0;
-  }
-  const output = values.output ?? 'text';
-  if (output !== 'text' && output !== 'ndjson') {
-    process.stderr.write(`error: --output must be text or ndjson, not ${JSON.stringify(output)}\n`);
-    return 2;
-  }
-  const query = positionals.join(' ');
-  const params = new URLSearchParams({ q: query });
-  if (values.since) params.set('since', `-${values.since.replace(/^-/, '')}`);
-  if (values.limit) params.set('limit', values.limit);
-  const abort = new AbortController();
-  let stopped = false;
-  const onSignal = () => {
-    stopped = true;
-    abort.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const res = await request(`${serverUrl(values.server)}/api/v1/tail?${params}`, {
-      signal: abort.signal,
-      headers: { accept: 'text/event-stream' },
-    });
-    if (!res.ok || res.body === null) {
-      const { text, body } = await errorAnswer(res);
-      process.stderr.write(`error: ${text}\n`);
-      if (body.code === 'LW_ERR_QUERY_SYNTAX' && typeof body.position === 'number')
-        process.stderr.write(pointAt(query, body.position));
-      return 1;
-    }
-    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-    for await (const m of sseMessages(res.body)) {
-      const data = JSON.parse(m.data) as Record<string, unknown>;
-      if (m.event === 'message') {
-        process.stdout.write(output === 'ndjson' ? `${m.data}\n` : `${formatEventLine(data, color)}\n`);
-      } else if (m.event === 'ready') {
-        process.stderr.write(`tailing ${query === '' ? 'everything' : query} (Ctrl-C to stop)\n`);
-      } else if (m.event === 'dropped') {
-        process.stderr.write(`${data.dropped} events dropped: this terminal read too slowly\n`);
+export const tailCommand = command(
+  {
+    help: TAIL_HELP,
+    outputs: ['text', 'ndjson'],
+    options: { since: { type: 'string' }, limit: { type: 'string' } },
+  },
+  async ({ values, positionals, output, server, color }) => {
+    const query = positionals.join(' ');
+    const params = new URLSearchParams({ q: query });
+    if (values.since) params.set('since', `-${values.since.replace(/^-/, '')}`);
+    if (values.limit) params.set('limit', values.limit);
+    const abort = new AbortController();
+    let stopped = false;
+    const onSignal = () => {
+      stopped = true;
+      abort.abort();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const res = await request(`${server}/api/v1/tail?${params}`, {
+        signal: abort.signal,
+        headers: { accept: 'text/event-stream' },
+      });
+      if (!res.ok || res.body === null) return await queryFailed(res, query);
+      for await (const m of sseMessages(res.body)) {
+        const data = JSON.parse(m.data) as Record<string, unknown>;
+        if (m.event === 'message') {
+          process.stdout.write(output === 'ndjson' ? `${m.data}\n` : `${formatEventLine(data, color)}\n`);
+        } else if (m.event === 'ready') {
+          process.stderr.write(`tailing ${query === '' ? 'everything' : query} (Ctrl-C to stop)\n`);
+        } else if (m.event === 'dropped') {
+          process.stderr.write(`${data.dropped} events dropped: this terminal read too slowly\n`);
+        }
       }
+      if (stopped) return 0;
+      process.stderr.write('error: the server closed the tail\n');
+      return 1;
+    } catch (err) {
+      if (stopped) return 0;
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
-    if (stopped) return 0;
-    process.stderr.write('error: the server closed the tail\n');
-    return 1;
-  } catch (err) {
-    if (stopped) return 0;
-    throw err;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
+  },
+);

@@ -3,8 +3,8 @@
  * (`/api/v1/tokens`), with `--token` or `$LOGWARDEN_TOKEN`. `create` prints the new token on
  * stdout, alone on its line (`TOKEN=$(logwarden token create ...)`); it is never shown again.
  */
-import { parseArgs } from 'node:util';
-import { requestJson, serverUrl, useToken } from './client.ts';
+import { requestJson } from './client.ts';
+import { command, commaList } from './command.ts';
 
 export const TOKEN_HELP = `Usage: logwarden token create --name NAME --scopes LIST [--streams LIST] [--expires 30d] [--owner USER]
        logwarden token revoke ID
@@ -28,57 +28,43 @@ Options:
   -h, --help           this help
 `;
 
-const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').filter((s) => s !== ''));
-
-export async function tokenCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
+export const tokenCommand = command(
+  {
+    help: TOKEN_HELP,
+    subcommands: ['create', 'revoke', 'list'],
     options: {
       name: { type: 'string' },
       scopes: { type: 'string' },
       streams: { type: 'string' },
       expires: { type: 'string' },
       owner: { type: 'string' },
-      server: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  });
-  if (values.help) {
-    process.stdout.write(TOKEN_HELP);
-    return 0;
-  }
-  useToken(values.token);
-  const [sub, id] = positionals;
-  const base = `${serverUrl(values.server)}/api/v1/tokens`;
-  const usage = (why: string) => {
-    process.stderr.write(`error: ${why}\n\n${TOKEN_HELP}`);
-    return 2;
-  };
-  if (sub === 'create') {
-    if (values.name === undefined || values.scopes === undefined)
-      return usage('token create needs --name and --scopes');
-    const r = await requestJson(base, 'POST', {
-      name: values.name,
-      scopes: list(values.scopes),
-      streams: list(values.streams),
-      expires: values.expires,
-      owner: values.owner,
-    });
-    process.stderr.write(
-      `created token ${r.id} (${(r.scopes as string[]).join(',')}); it is shown only now:\n`,
-    );
-    process.stdout.write(`${r.token}\n`);
-    return 0;
-  }
-  if (sub === 'revoke') {
-    if (id === undefined) return usage('token revoke needs the token ID (see token list)');
-    await requestJson(`${base}/${encodeURIComponent(id)}`, 'DELETE');
-    process.stdout.write(`revoked token ${id}\n`);
-    return 0;
-  }
-  if (sub === 'list') {
+  },
+  async ({ values, positionals, sub, server, usage }) => {
+    const id = positionals[1];
+    const base = `${server}/api/v1/tokens`;
+    if (sub === 'create') {
+      if (values.name === undefined || values.scopes === undefined)
+        return usage('token create needs --name and --scopes');
+      const r = await requestJson(base, 'POST', {
+        name: values.name,
+        scopes: commaList(values.scopes),
+        streams: commaList(values.streams),
+        expires: values.expires,
+        owner: values.owner,
+      });
+      process.stderr.write(
+        `created token ${r.id} (${(r.scopes as string[]).join(',')}); it is shown only now:\n`,
+      );
+      process.stdout.write(`${r.token}\n`);
+      return 0;
+    }
+    if (sub === 'revoke') {
+      if (id === undefined) return usage('token revoke needs the token ID (see token list)');
+      await requestJson(`${base}/${encodeURIComponent(id)}`, 'DELETE');
+      process.stdout.write(`revoked token ${id}\n`);
+      return 0;
+    }
     const q = values.owner === undefined ? '' : `?owner=${encodeURIComponent(values.owner)}`;
     const r = (await requestJson(`${base}${q}`, 'GET')) as { tokens: Array<Record<string, unknown>> };
     for (const t of r.tokens)
@@ -86,8 +72,5 @@ export async function tokenCommand(argv: string[]): Promise<number> {
         `${t.id}  ${String(t.name).padEnd(20)} owner=${t.owner ?? '-'} scopes=${(t.scopes as string[]).join(',')} streams=${t.streams === null ? '*' : (t.streams as string[]).join(',')} expires=${t.expires ?? 'never'} last_used=${t.last_used ?? 'never'}\n`,
       );
     return 0;
-  }
-  return usage(
-    sub === undefined ? 'give create, revoke or list' : `unknown subcommand ${JSON.stringify(sub)}`,
-  );
-}
+  },
+);

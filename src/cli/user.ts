@@ -3,8 +3,8 @@
  * (`/api/v1/users`, admin permission), with `--token` or `$LOGWARDEN_TOKEN`. A generated password
  * is printed once on stdout; it must be changed at the first sign-in.
  */
-import { parseArgs } from 'node:util';
-import { requestJson, serverUrl, useToken } from './client.ts';
+import { requestJson } from './client.ts';
+import { command, commaList } from './command.ts';
 
 export const USER_HELP = `Usage: logwarden user add NAME --role ROLE [--streams a,b] [--password-stdin]
        logwarden user reset NAME [--password-stdin]
@@ -32,60 +32,45 @@ async function readStdin(): Promise<string> {
   return s.replace(/\r?\n$/, '');
 }
 
-export async function userCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
+export const userCommand = command(
+  {
+    help: USER_HELP,
+    subcommands: ['add', 'reset', 'list', 'delete'],
     options: {
       role: { type: 'string' },
       streams: { type: 'string' },
       'password-stdin': { type: 'boolean' },
-      server: { type: 'string' },
-      token: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  });
-  if (values.help) {
-    process.stdout.write(USER_HELP);
+  },
+  async ({ values, positionals, sub, server, usage }) => {
+    const name = positionals[1];
+    const base = `${server}/api/v1/users`;
+    if (sub === 'list') {
+      const r = (await requestJson(base, 'GET')) as { users: Array<Record<string, unknown>> };
+      for (const u of r.users)
+        process.stdout.write(
+          `${String(u.username).padEnd(24)} ${String(u.role).padEnd(8)} ${u.streams === null ? '*' : (u.streams as string[]).join(',')}${u.must_change_password ? '  (must change password)' : ''}\n`,
+        );
+      return 0;
+    }
+    if (name === undefined) return usage(`user ${sub} needs a NAME`);
+    const password = values['password-stdin'] ? await readStdin() : undefined;
+    const user = encodeURIComponent(name);
+    let r: Record<string, unknown>;
+    if (sub === 'add') {
+      if (values.role === undefined) return usage('user add needs --role');
+      const streams = commaList(values.streams);
+      r = await requestJson(base, 'POST', { username: name, role: values.role, streams, password });
+      process.stdout.write(`created user ${r.username} (${r.role})\n`);
+    } else if (sub === 'reset') {
+      r = await requestJson(`${base}/${user}/password`, 'POST', password === undefined ? {} : { password });
+      process.stdout.write(`reset the password of ${r.username}; it must be changed at the next sign-in\n`);
+    } else {
+      await requestJson(`${base}/${user}`, 'DELETE');
+      process.stdout.write(`deleted user ${name} and its tokens\n`);
+      return 0;
+    }
+    if (typeof r.password === 'string') process.stdout.write(`one-time password: ${r.password}\n`);
     return 0;
-  }
-  useToken(values.token);
-  const [sub, name] = positionals;
-  const base = `${serverUrl(values.server)}/api/v1/users`;
-  const usage = (why: string) => {
-    process.stderr.write(`error: ${why}\n\n${USER_HELP}`);
-    return 2;
-  };
-  if (sub === 'list') {
-    const r = (await requestJson(base, 'GET')) as { users: Array<Record<string, unknown>> };
-    for (const u of r.users)
-      process.stdout.write(
-        `${String(u.username).padEnd(24)} ${String(u.role).padEnd(8)} ${u.streams === null ? '*' : (u.streams as string[]).join(',')}${u.must_change_password ? '  (must change password)' : ''}\n`,
-      );
-    return 0;
-  }
-  if (sub !== 'add' && sub !== 'reset' && sub !== 'delete')
-    return usage(
-      sub === undefined ? 'give add, reset, list or delete' : `unknown subcommand ${JSON.stringify(sub)}`,
-    );
-  if (name === undefined) return usage(`user ${sub} needs a NAME`);
-  const password = values['password-stdin'] ? await readStdin() : undefined;
-  const user = encodeURIComponent(name);
-  let r: Record<string, unknown>;
-  if (sub === 'add') {
-    if (values.role === undefined) return usage('user add needs --role');
-    const streams =
-      values.streams === undefined ? undefined : values.streams.split(',').filter((s) => s !== '');
-    r = await requestJson(base, 'POST', { username: name, role: values.role, streams, password });
-    process.stdout.write(`created user ${r.username} (${r.role})\n`);
-  } else if (sub === 'reset') {
-    r = await requestJson(`${base}/${user}/password`, 'POST', password === undefined ? {} : { password });
-    process.stdout.write(`reset the password of ${r.username}; it must be changed at the next sign-in\n`);
-  } else {
-    await requestJson(`${base}/${user}`, 'DELETE');
-    process.stdout.write(`deleted user ${name} and its tokens\n`);
-    return 0;
-  }
-  if (typeof r.password === 'string') process.stdout.write(`one-time password: ${r.password}\n`);
-  return 0;
-}
+  },
+);
