@@ -1,6 +1,6 @@
 /**
  * The CLI with authentication: `token create|list|revoke` and `user add|list|reset` against a
- * real server, and `--token` / `$LOGWARDEN_TOKEN` on the client commands (ingest, search).
+ * real server, and `--token` / `$LOGWARDEN_TOKEN` on every client command.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -88,4 +88,42 @@ test('user add prints a one-time password that signs in and must be changed; lis
   const noAdmin = await runCli(['user', 'list', '--server', srv.url]);
   assert.equal(noAdmin.code, 1);
   assert.match(noAdmin.stderr, /LW_ERR_UNAUTHENTICATED/);
+});
+
+test('every client command sends --token (before $LOGWARDEN_TOKEN) or $LOGWARDEN_TOKEN', async () => {
+  const WRONG = `lw_${'0'.repeat(40)}`;
+  const file = path.join(dir, 'one.log');
+  fs.writeFileSync(file, '{"message":"frame token"}\n');
+  // Each invocation's answer once let in: exit 0, or a query syntax error (tail never ends).
+  const cases: Array<{ args: string[]; input?: string; letIn: RegExp | 0 }> = [
+    { args: ['search', 'x', '--start', '0'], letIn: 0 },
+    { args: ['tail', 'level:('], letIn: /LW_ERR_QUERY_SYNTAX/ },
+    { args: ['ingest', file], letIn: 0 },
+    { args: ['pipeline', 'test', '--stream', 'default'], input: 'hello\n', letIn: 0 },
+    { args: ['audit', 'verify'], letIn: 0 },
+    { args: ['token', 'list'], letIn: 0 },
+    { args: ['user', 'list'], letIn: 0 },
+  ];
+  await Promise.all(
+    cases.map(async ({ args, input, letIn }) => {
+      const name = args.slice(0, 2).join(' ');
+      const run = (extra: string[], env: Record<string, string>) =>
+        runCli([...args, '--server', srv.url, ...extra], { input, env });
+      const refused = await run([], { LOGWARDEN_TOKEN: '' });
+      assert.equal(refused.code, 1, `${name} without a token: ${refused.stderr}`);
+      assert.match(refused.stderr, /LW_ERR_UNAUTHENTICATED/, name);
+      // --token wins over $LOGWARDEN_TOKEN; $LOGWARDEN_TOKEN alone is used too.
+      for (const r of [
+        await run(['--token', BOOT], { LOGWARDEN_TOKEN: WRONG }),
+        await run([], { LOGWARDEN_TOKEN: BOOT }),
+      ]) {
+        if (letIn === 0) assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+        else {
+          assert.equal(r.code, 1, name);
+          assert.match(r.stderr, letIn, name);
+        }
+        assert.doesNotMatch(r.stderr, /LW_ERR_UNAUTHENTICATED/, name);
+      }
+    }),
+  );
 });
