@@ -24,7 +24,7 @@ Options:
   --expires WHEN       a duration (30d, 12h) or an ISO time; default: never
   --owner USER         create for, or list the tokens of, another user (admin)
   --server URL         server address (default $LOGWARDEN_SERVER or http://127.0.0.1:4280)
-  --token TOKEN        API token (default $LOGWARDEN_TOKEN)
+  --token TOKEN        API token (default $LOGWARDEN_TOKEN; docs/security.md)
   -h, --help           this help
 `;
 

@@ -22,7 +22,7 @@ Options:
   --streams LIST       streams the user may read and write, comma-separated (default: all)
   --password-stdin     read the password from standard input instead of generating one
   --server URL         server address (default $LOGWARDEN_SERVER or http://127.0.0.1:4280)
-  --token TOKEN        API token (default $LOGWARDEN_TOKEN)
+  --token TOKEN        API token (default $LOGWARDEN_TOKEN; docs/security.md)
   -h, --help           this help
 `;
 
