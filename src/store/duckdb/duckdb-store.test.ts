@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { LogEvent } from '../../core/event.ts';
 import { EventBatchBuilder } from '../../core/event-batch.ts';
 import { toQpos } from '../../core/ids.ts';
@@ -196,8 +197,30 @@ test('an invalid regex is a 400-class error, not a crash', async () => {
   await store.close();
 });
 
-test('new files use storage format v1.2: sparse fields get compressed (roaring) validity', async () => {
+test('files are written in storage format v1.2, old ones upgraded: sparse fields get Roaring validity', async () => {
   const dir = tmp();
+  const file = path.join(dir, 'logwarden.duckdb');
+  const attachTags = async (fn: (c: DuckDBConnection) => Promise<void>) => {
+    const inst = await DuckDBInstance.create(':memory:');
+    const c = await inst.connect();
+    await c.run(`ATTACH '${file}' AS lw (READ_WRITE); USE lw`);
+    await fn(c);
+    const tags = String(
+      (
+        await c.runAndReadAll(`SELECT tags::VARCHAR FROM duckdb_databases() WHERE database_name = 'lw'`)
+      ).getRows()[0][0],
+    );
+    c.closeSync();
+    inst.closeSync();
+    return tags;
+  };
+  // A file made the way older logwarden versions made it (DuckDB's default storage version).
+  assert.match(
+    await attachTags(async (c) => {
+      await c.run('CREATE TABLE old_table (x INTEGER)');
+    }),
+    /v1\.0\.0/,
+  );
   const store = new DuckDBStore({ dir, blockRows: 1024 });
   await store.open();
   // One event in 50 has a `rare` field: its column is mostly NULL.
@@ -207,18 +230,52 @@ test('new files use storage format v1.2: sparse fields get compressed (roaring) 
   for (let k = 0; k < events.length; k += 5000)
     await store.write('t', batch(0, k, events.slice(k, k + 5000)));
   await store.close();
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const db = await DuckDBInstance.create(path.join(dir, 'logwarden.duckdb'), { access_mode: 'READ_ONLY' });
-  const c = await db.connect();
-  const rows = (
-    await c.runAndReadAll(`SELECT DISTINCT compression FROM pragma_storage_info('ev_20261101')
-      WHERE column_name = 'rare' AND segment_type = 'VALIDITY'`)
-  ).getRows();
-  c.closeSync();
-  db.closeSync();
+  let compression: string[] = [];
+  const tags = await attachTags(async (c) => {
+    const rows = await c.runAndReadAll(`SELECT DISTINCT compression FROM pragma_storage_info('ev_20261101')
+      WHERE column_name = 'rare' AND segment_type = 'VALIDITY'`);
+    compression = rows.getRows().map((r) => String(r[0]));
+  });
+  assert.match(tags, /v1\.2\.0/);
   // The default (v0.10-compatible) format has no Roaring validity and stores these masks raw.
-  assert.deepEqual(
-    rows.map((r) => String(r[0])),
-    ['Roaring'],
+  assert.deepEqual(compression, ['Roaring']);
+});
+
+test('DuckDB runs one thread while only writes run, and all search threads during searches', async () => {
+  const store = new DuckDBStore({ dir: tmp(), threads: 3 });
+  await store.open();
+  assert.equal(await store.duckdbThreads(), 1);
+  await store.write(
+    't',
+    batch(
+      0,
+      0,
+      Array.from({ length: 2000 }, (_, i) => ev(i, 0)),
+    ),
   );
+  assert.equal(await store.duckdbThreads(), 1);
+  // Searches overlapping a write: all answer correctly, with the search threads while they run.
+  const writing = store.write(
+    't',
+    batch(
+      0,
+      2000,
+      Array.from({ length: 2000 }, (_, i) => ev(2000 + i, 0)),
+    ),
+  );
+  const [a, b] = await Promise.all([
+    store.search({ filter: q('zyzzyva'), start: null, end: null, limit: 10, order: 'desc' }),
+    store.histogram(q('*'), null, null, DAY, null),
+  ]);
+  await writing;
+  assert.equal(a.total, 1);
+  assert.ok(b.reduce((s, x) => s + x.count, 0) >= 2000);
+  assert.equal(await store.duckdbThreads(), 3, 'kept for a moment after the last search');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(await store.duckdbThreads(), 1, 'back to one thread once searches stopped');
+  assert.equal(
+    (await store.search({ filter: q('*'), start: null, end: null, limit: 0, order: 'desc' })).total,
+    4000,
+  );
+  await store.close();
 });
