@@ -121,11 +121,16 @@ test('filters live in the side file; damaged ones are rebuilt from the rows at o
   await store.open();
   await writeAll(store, total);
   await assertNeedles(store, sample(total), 'written');
-  const blocks = (await store.stats()).blocks;
+  const file = path.join(dir, 'blooms-0.lwb');
+  const { blocks, bytesOnDisk } = await store.stats();
+  const size = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+  const db = path.join(dir, 'logwarden.duckdb');
+  // The store's size counts the side file too.
+  assert.equal(bytesOnDisk, size(db) + size(`${db}.wal`) + size(file));
+  assert.ok(size(file) > 0);
   assert.ok(blocks >= 6, `${blocks} blocks`);
   await store.close();
 
-  const file = path.join(dir, 'blooms-0.lwb');
   const { columns, refs } = await inspect(dir);
   assert.ok(!columns.includes('bloom'), 'no BLOB column in DuckDB');
   assert.equal(refs.length, blocks);

@@ -1265,7 +1265,7 @@ export class DuckDBStore implements Store {
       blocks += p.blocks.length;
     }
     let bytesOnDisk = 0;
-    for (const f of [this.dbPath, `${this.dbPath}.wal`]) {
+    for (const f of [this.dbPath, `${this.dbPath}.wal`, ...(this.blooms ? [this.blooms.path] : [])]) {
       try {
         bytesOnDisk += fs.statSync(f).size;
       } catch {
