@@ -27,10 +27,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { snappyCompress } from '@platformatic/wasm-utils';
-import protobuf from 'protobufjs';
 import { generateEvents } from './generate.ts';
 import { startServer } from './server.ts';
 import { fmt, log as logAs } from './util.ts';
+import { LokiPushRequest, OtlpExportLogs } from '../test/wire-protos.ts';
 
 const log = (msg: string) => logAs(msg, 'bench:protocols');
 
@@ -88,28 +88,6 @@ function bulk(): Request[] {
   }));
 }
 
-// Field numbers of Loki's push.proto and of opentelemetry-proto's logs (OTLP 1.x).
-const root = protobuf.parse(`
-  syntax = "proto3";
-  message PushRequest { repeated StreamAdapter streams = 1; }
-  message StreamAdapter { string labels = 1; repeated EntryAdapter entries = 2; }
-  message EntryAdapter { Timestamp timestamp = 1; string line = 2; }
-  message Timestamp { int64 seconds = 1; int32 nanos = 2; }
-  message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
-  message ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; }
-  message Resource { repeated KeyValue attributes = 1; }
-  message ScopeLogs { InstrumentationScope scope = 1; repeated LogRecord log_records = 2; }
-  message InstrumentationScope { string name = 1; string version = 2; }
-  message LogRecord {
-    fixed64 time_unix_nano = 1; int32 severity_number = 2; string severity_text = 3;
-    AnyValue body = 5; repeated KeyValue attributes = 6; fixed64 observed_time_unix_nano = 11;
-  }
-  message KeyValue { string key = 1; AnyValue value = 2; }
-  message AnyValue { oneof value { string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4; } }
-`).root;
-const PushRequest = root.lookupType('PushRequest');
-const ExportLogs = root.lookupType('ExportLogsServiceRequest');
-
 type Flat = Record<string, string | number | boolean>;
 
 function flat(obj: Record<string, unknown>, out: Flat = {}, prefix = ''): Flat {
@@ -142,7 +120,7 @@ function loki(): Request[] {
         return { timestamp: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 }, line: p.line };
       }),
     }));
-    const pb = PushRequest.encode(PushRequest.fromObject({ streams })).finish();
+    const pb = LokiPushRequest.encode(LokiPushRequest.fromObject({ streams })).finish();
     return {
       path: '/loki/api/v1/push?stream=bench',
       contentType: 'application/x-protobuf',
@@ -190,7 +168,7 @@ function otlp(): Request[] {
     return {
       path: '/v1/logs?stream=bench',
       contentType: 'application/x-protobuf',
-      body: Buffer.from(ExportLogs.encode(ExportLogs.fromObject({ resourceLogs })).finish()),
+      body: Buffer.from(OtlpExportLogs.encode(OtlpExportLogs.fromObject({ resourceLogs })).finish()),
       events: chunk.length,
     };
   });

@@ -19,7 +19,6 @@
  * (TCP) or one per datagram, uncompressed (UDP); syslog TLS an RFC 5424 line per event with the
  * JSON's message, octet-counted; lines the JSON lines with format json.
  */
-import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -27,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
+import { makeTestCerts, type TestCerts } from '../test/tls-certs.ts';
 import { generateEvents } from './generate.ts';
 import { startServer } from './server.ts';
 
@@ -89,35 +89,7 @@ interface Proto {
 }
 
 const dirs: string[] = [];
-let certs: { cert: string; key: string; ca: string } | null = null;
-function makeCert(): { cert: string; key: string; ca: string } {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-bench-cert-'));
-  dirs.push(d);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      path.join(d, 'key.pem'),
-      '-out',
-      path.join(d, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'pipe' },
-  );
-  return { cert: path.join(d, 'cert.pem'), key: path.join(d, 'key.pem'), ca: path.join(d, 'cert.pem') };
-}
+let certs: TestCerts | null = null;
 
 const portOf = (a: string) => Number(a.slice(a.lastIndexOf(':') + 1));
 
@@ -281,9 +253,11 @@ async function runOne(p: Proto): Promise<{ evps: number; mbps: number; kept: num
 }
 
 async function main(): Promise<void> {
-  certs = makeCert();
+  const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lw-bench-cert-'));
+  dirs.push(certDir);
+  certs = makeTestCerts(certDir);
   const tlsProto = protos.find((p) => p.source === 'syslog_tls')!;
-  tlsProto.config = `syslog: {tls: {listen: "127.0.0.1:0", cert: "${certs.cert}", key: "${certs.key}"}}\n`;
+  tlsProto.config = `syslog: {tls: {listen: "127.0.0.1:0", cert: "${certs.serverCert}", key: "${certs.serverKey}"}}\n`;
   const best = new Map<string, { evps: number; mbps: number; kept: number }>();
   for (let run = 0; run < RUNS; run++) {
     for (const p of protos) {

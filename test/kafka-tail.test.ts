@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sseMessages } from '../src/cli/tail.ts';
 import type { DevBroker } from '../src/queue/kafka/dev-broker.ts';
 import { ingest, type Server, startServer, tmpDir } from './harness.ts';
 import { kafkaSkip, startTestBroker } from './kafka-harness.ts';
@@ -32,23 +33,10 @@ async function openTail(url: string, q: string) {
   const events: Array<Record<string, unknown>> = [];
   let ready = false;
   const reading = (async () => {
-    const dec = new TextDecoder();
-    let buf = '';
     try {
-      for await (const chunk of res.body!) {
-        buf += dec.decode(chunk as Uint8Array, { stream: true });
-        for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          let event = 'message';
-          let data = '';
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data += line.slice(6);
-          }
-          if (event === 'ready') ready = true;
-          if (event === 'message' && data !== '') events.push(JSON.parse(data));
-        }
+      for await (const m of sseMessages(res.body!)) {
+        if (m.event === 'ready') ready = true;
+        if (m.event === 'message') events.push(JSON.parse(m.data));
       }
     } catch {
       // aborted by close()

@@ -15,8 +15,8 @@ import { OTLPLogExporter as OTLPProtoExporter } from '@opentelemetry/exporter-lo
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { snappyCompress } from '@platformatic/wasm-utils';
-import protobuf from 'protobufjs';
 import { type Server, search, startServer, waitIndexed } from './harness.ts';
+import { LokiPushRequest } from './wire-protos.ts';
 
 let server: Server;
 
@@ -325,24 +325,13 @@ describe('Elasticsearch _id idempotency', () => {
   });
 });
 
-// Loki's push.proto, field numbers as in pkg/push/push.proto.
-const lokiProto = protobuf.parse(`
-  syntax = "proto3";
-  message PushRequest { repeated StreamAdapter streams = 1; }
-  message StreamAdapter { string labels = 1; repeated EntryAdapter entries = 2; uint64 hash = 3; }
-  message EntryAdapter { Timestamp timestamp = 1; string line = 2; repeated LabelPairAdapter structuredMetadata = 3; }
-  message LabelPairAdapter { string name = 1; string value = 2; }
-  message Timestamp { int64 seconds = 1; int32 nanos = 2; }
-`).root;
-const PushRequest = lokiProto.lookupType('PushRequest');
-
 function lokiProtoBody(
   streams: Array<{
     labels: string;
     entries: Array<{ s: number; ns: number; line: string | Buffer; meta?: Record<string, string> }>;
   }>,
 ): Buffer {
-  const msg = PushRequest.fromObject({
+  const msg = LokiPushRequest.fromObject({
     streams: streams.map((s) => ({
       labels: s.labels,
       entries: s.entries.map((e) => ({
@@ -352,7 +341,7 @@ function lokiProtoBody(
       })),
     })),
   });
-  return Buffer.from(PushRequest.encode(msg).finish());
+  return Buffer.from(LokiPushRequest.encode(msg).finish());
 }
 
 async function lokiPush(

@@ -25,7 +25,7 @@ position) or the server closed the tail, 2 bad usage.
 `;
 
 /** Splits an SSE stream into messages (`event`, `data`); comments (heartbeats) are skipped. */
-async function* sseMessages(
+export async function* sseMessages(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<{ event: string; data: string }> {
   const decoder = new TextDecoder();

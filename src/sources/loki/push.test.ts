@@ -1,22 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import protobuf from 'protobufjs';
 import { mulberry32 } from '../../../test/prng.ts';
+import { collectSink, LokiPushRequest } from '../../../test/wire-protos.ts';
 import { LwError } from '../../core/errors.ts';
 import { decodeJsonPush, decodeProtobufPush, parseLabels } from './push.ts';
-
-function collect() {
-  const records: Array<Record<string, unknown>> = [];
-  const rejects: Array<[string, string]> = [];
-  return {
-    records,
-    rejects,
-    sink: {
-      record: (r: Record<string, unknown>) => records.push(r),
-      reject: (reason: string, e: string) => rejects.push([reason, e]),
-    },
-  };
-}
 
 test('labels: Prometheus syntax with escapes; errors say where', () => {
   const ok: Array<[string, Record<string, string>]> = [
@@ -39,7 +26,7 @@ test('labels: Prometheus syntax with escapes; errors say where', () => {
 });
 
 test('JSON push: entries become records; bad entries are rejected alone with where and why', () => {
-  const c = collect();
+  const c = collectSink();
   decodeJsonPush(
     Buffer.from(
       JSON.stringify({
@@ -87,16 +74,6 @@ test('JSON push: entries become records; bad entries are rejected alone with whe
   assert.throws(() => decodeJsonPush(Buffer.from('nope'), 1024, c.sink), /cannot parse the JSON push body/);
 });
 
-const root = protobuf.parse(`
-  syntax = "proto3";
-  message PushRequest { repeated StreamAdapter streams = 1; }
-  message StreamAdapter { string labels = 1; repeated EntryAdapter entries = 2; uint64 hash = 3; }
-  message EntryAdapter { Timestamp timestamp = 1; string line = 2; repeated LabelPairAdapter structuredMetadata = 3; }
-  message LabelPairAdapter { string name = 1; string value = 2; }
-  message Timestamp { int64 seconds = 1; int32 nanos = 2; }
-`).root;
-const PushRequest = root.lookupType('PushRequest');
-
 test('protobuf push: agrees with protobufjs-encoded requests; labels after entries; unknown fields skipped', () => {
   const rnd = mulberry32(5);
   for (let k = 0; k < 200; k++) {
@@ -109,8 +86,8 @@ test('protobuf push: agrees with protobufjs-encoded requests; labels after entri
         structuredMetadata: rnd() < 0.5 ? [{ name: 'trace', value: `t${e}` }] : [],
       })),
     }));
-    const buf = PushRequest.encode(PushRequest.fromObject({ streams })).finish();
-    const c = collect();
+    const buf = LokiPushRequest.encode(LokiPushRequest.fromObject({ streams })).finish();
+    const c = collectSink();
     decodeProtobufPush(buf, 1 << 20, c.sink);
     const want = streams.flatMap((s) =>
       s.entries.map((e) => ({
@@ -125,20 +102,20 @@ test('protobuf push: agrees with protobufjs-encoded requests; labels after entri
     assert.deepEqual(c.rejects, []);
   }
   // Labels written after the entries (field order is free in protobuf).
-  const entry = PushRequest.encode(
-    PushRequest.fromObject({ streams: [{ entries: [{ timestamp: { seconds: 1 }, line: 'x' }] }] }),
+  const entry = LokiPushRequest.encode(
+    LokiPushRequest.fromObject({ streams: [{ entries: [{ timestamp: { seconds: 1 }, line: 'x' }] }] }),
   ).finish();
   const labels = Buffer.from([0x0a, 0x09, ...Buffer.from('{job="z"}')]);
   const inner = Buffer.concat([Buffer.from(entry.subarray(2)), labels]);
-  const c = collect();
+  const c = collectSink();
   decodeProtobufPush(Buffer.concat([Buffer.from([0x0a, inner.length]), inner]), 1024, c.sink);
   assert.deepEqual(c.records, [{ job: 'z', _time: 1_000_000, message: 'x' }]);
 });
 
 test('fuzz: mutated protobuf bodies give records, per-entry rejections or one LwError; nothing else', () => {
   const rnd = mulberry32(21);
-  const base = PushRequest.encode(
-    PushRequest.fromObject({
+  const base = LokiPushRequest.encode(
+    LokiPushRequest.fromObject({
       streams: [
         {
           labels: '{job="a"}',
@@ -161,7 +138,7 @@ test('fuzz: mutated protobuf bodies give records, per-entry rejections or one Lw
     for (let e = Math.floor(rnd() * 3); e >= 0; e--)
       b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
     const cut = rnd() < 0.3 ? Math.floor(rnd() * b.length) : b.length;
-    const c = collect();
+    const c = collectSink();
     try {
       decodeProtobufPush(b.subarray(0, cut), 1 << 20, c.sink);
       ok++;

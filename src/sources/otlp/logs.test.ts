@@ -1,50 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import protobuf from 'protobufjs';
 import { mulberry32 } from '../../../test/prng.ts';
+import { collectSink, OtlpExportLogs } from '../../../test/wire-protos.ts';
 import { LwError } from '../../core/errors.ts';
 import { decodeJsonLogs, decodeProtobufLogs } from './logs.ts';
-
-// Field numbers of opentelemetry-proto (logs/v1, common/v1, resource/v1).
-const root = protobuf.parse(`
-  syntax = "proto3";
-  message ExportLogsServiceRequest { repeated ResourceLogs resource_logs = 1; }
-  message ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; string schema_url = 3; }
-  message Resource { repeated KeyValue attributes = 1; uint32 dropped_attributes_count = 2; }
-  message ScopeLogs { InstrumentationScope scope = 1; repeated LogRecord log_records = 2; string schema_url = 3; }
-  message InstrumentationScope { string name = 1; string version = 2; repeated KeyValue attributes = 3; }
-  message LogRecord {
-    fixed64 time_unix_nano = 1; int32 severity_number = 2; string severity_text = 3; AnyValue body = 5;
-    repeated KeyValue attributes = 6; uint32 dropped_attributes_count = 7; fixed32 flags = 8;
-    bytes trace_id = 9; bytes span_id = 10; fixed64 observed_time_unix_nano = 11; string event_name = 12;
-  }
-  message KeyValue { string key = 1; AnyValue value = 2; }
-  message ArrayValue { repeated AnyValue values = 1; }
-  message KeyValueList { repeated KeyValue values = 1; }
-  message AnyValue { oneof value { string string_value = 1; bool bool_value = 2; int64 int_value = 3;
-    double double_value = 4; ArrayValue array_value = 5; KeyValueList kvlist_value = 6; bytes bytes_value = 7; } }
-`).root;
-const Req = root.lookupType('ExportLogsServiceRequest');
-
-function collect() {
-  const records: Array<Record<string, unknown>> = [];
-  const rejects: Array<[string, string]> = [];
-  return {
-    records,
-    rejects,
-    sink: {
-      record: (r: Record<string, unknown>) => records.push(r),
-      reject: (reason: string, e: string) => rejects.push([reason, e]),
-    },
-  };
-}
 
 const traceHex = '0102030405060708090a0b0c0d0e0f10';
 const spanHex = 'a1a2a3a4a5a6a7a8';
 
 function request(records: unknown[]): Uint8Array {
-  return Req.encode(
-    Req.fromObject({
+  return OtlpExportLogs.encode(
+    OtlpExportLogs.fromObject({
       resourceLogs: [
         {
           resource: {
@@ -66,7 +32,7 @@ function request(records: unknown[]): Uint8Array {
 }
 
 test('protobuf: every AnyValue kind, severity, ids, times, resource and scope', () => {
-  const c = collect();
+  const c = collectSink();
   decodeProtobufLogs(
     request([
       {
@@ -144,7 +110,7 @@ test('protobuf: every AnyValue kind, severity, ids, times, resource and scope', 
 test('severity numbers map to levels by range', () => {
   const want = ['trace', 'trace', 'debug', 'info', 'info', 'warn', 'error', 'critical', 'critical'];
   const nums = [1, 4, 5, 9, 12, 13, 17, 21, 24];
-  const c = collect();
+  const c = collectSink();
   decodeProtobufLogs(
     request(nums.map((n) => ({ severityNumber: n, body: { stringValue: String(n) } }))),
     c.sink,
@@ -162,7 +128,7 @@ test('a bad record is rejected alone: wrong id size, invalid UTF-8; a truncated 
   );
   const at = bytes.indexOf('XXXX');
   bytes[at] = 0xff;
-  const c = collect();
+  const c = collectSink();
   decodeProtobufLogs(bytes, c.sink);
   assert.deepEqual(
     c.records.map((r) => r.message),
@@ -173,7 +139,7 @@ test('a bad record is rejected alone: wrong id size, invalid UTF-8; a truncated 
   assert.match(c.rejects[0][1], /^resourceLogs\[0\]\.scopeLogs\[0\]\.logRecords\[1\]: invalid UTF-8/);
   assert.match(c.rejects[1][1], /logRecords\[2\]: span_id is 3 bytes, expected 8/);
   assert.throws(
-    () => decodeProtobufLogs(bytes.subarray(0, bytes.length - 1), collect().sink),
+    () => decodeProtobufLogs(bytes.subarray(0, bytes.length - 1), collectSink().sink),
     (e: Error) =>
       e instanceof LwError && /cannot parse the OTLP protobuf body: .* at byte \d+/.test(e.message),
   );
@@ -198,7 +164,7 @@ test('JSON: the same mapping as protobuf; camelCase and snake_case names; bad re
     ],
   };
   const scope = { name: 'lib', version: '2.0', attributes: [{ key: 'k', value: { stringValue: 'v' } }] };
-  const j = collect();
+  const j = collectSink();
   decodeJsonLogs(
     Buffer.from(
       JSON.stringify({
@@ -221,7 +187,7 @@ test('JSON: the same mapping as protobuf; camelCase and snake_case names; bad re
     ),
     j.sink,
   );
-  const p = collect();
+  const p = collectSink();
   decodeProtobufLogs(
     request([
       {
@@ -239,7 +205,7 @@ test('JSON: the same mapping as protobuf; camelCase and snake_case names; bad re
   assert.equal(j.rejects.length, 1);
   assert.match(j.rejects[0][1], /logRecords\[1\]\.traceId: expected 32 hex digits/);
   assert.throws(
-    () => decodeJsonLogs(Buffer.from('{"resourceLogs": {}}'), collect().sink),
+    () => decodeJsonLogs(Buffer.from('{"resourceLogs": {}}'), collectSink().sink),
     /resourceLogs: expected an array/,
   );
 });
@@ -264,7 +230,7 @@ test('fuzz: mutated protobuf requests give records, per-record rejections or one
     for (let e = Math.floor(rnd() * 3); e >= 0; e--)
       b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
     const cut = rnd() < 0.3 ? Math.floor(rnd() * b.length) : b.length;
-    const c = collect();
+    const c = collectSink();
     try {
       decodeProtobufLogs(b.subarray(0, cut), c.sink);
       decoded++;
