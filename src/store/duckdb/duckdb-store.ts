@@ -58,7 +58,7 @@ import {
 import { expiryOf, stageRetention } from './rewrite.ts';
 import { scanRowTokens } from './row-tokens.ts';
 import { runPipeline } from './run-pipeline.ts';
-import { sqlFloorDiv, sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
+import { inTransaction, sqlFloorDiv, sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
 
 export interface DuckDBStoreOptions {
   dir: string;
@@ -263,18 +263,13 @@ export class DuckDBStore implements Store {
         bloom: bloom === null ? null : filterOf((bloom as { bytes: Uint8Array }).bytes),
       },
     }));
-    await w.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(w, async () => {
       await w.run('ALTER TABLE _lw_blocks RENAME TO _lw_blocks_blob');
       await w.run(BLOCKS_TABLE_SQL);
       await insertBlocks(w, this.blooms!, blocks);
       await w.run('DROP TABLE _lw_blocks_blob');
       this.blooms!.sync();
-      await w.run('COMMIT');
-    } catch (err) {
-      await w.run('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    });
     this.opts.logger?.info({ blocks: blocks.length }, 'moved the skip-index filters to their own file');
   }
 
@@ -295,8 +290,7 @@ export class DuckDBStore implements Store {
       );
       built.set(meta, builder.build());
     }
-    await w.run('BEGIN TRANSACTION');
-    try {
+    await inTransaction(w, async () => {
       for (const { p, meta } of todo) {
         await w.run(`DELETE FROM _lw_blocks WHERE part = ${sqlString(p.name)} AND block = ${meta.block}`);
       }
@@ -305,11 +299,7 @@ export class DuckDBStore implements Store {
         this.blooms!,
         todo.map(({ p, meta }) => ({ p, meta: { ...meta, bloom: built.get(meta)! } })),
       );
-      await w.run('COMMIT');
-    } catch (err) {
-      await w.run('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+    });
     for (const meta of built.keys()) meta.bloom = built.get(meta)!;
     this.opts.logger?.warn(
       { blocks: todo.length },
@@ -337,15 +327,14 @@ export class DuckDBStore implements Store {
     const gen = old.gen + 1;
     fs.rmSync(path.join(this.opts.dir, bloomFileName(gen)), { force: true });
     const next = new BloomFile(this.opts.dir, gen);
-    await w.run('BEGIN TRANSACTION');
     try {
-      await w.run('DELETE FROM _lw_blocks');
-      await insertBlocks(w, next, all);
-      await w.run(`INSERT INTO _lw_bloom_file VALUES (${gen})`);
-      next.sync();
-      await w.run('COMMIT');
+      await inTransaction(w, async () => {
+        await w.run('DELETE FROM _lw_blocks');
+        await insertBlocks(w, next, all);
+        await w.run(`INSERT INTO _lw_bloom_file VALUES (${gen})`);
+        next.sync();
+      });
     } catch (err) {
-      await w.run('ROLLBACK').catch(() => undefined);
       next.close();
       fs.rmSync(next.path, { force: true });
       throw err;
@@ -361,27 +350,27 @@ export class DuckDBStore implements Store {
    * overlapping write transactions never update the same row. At open, keep only the latest.
    */
   private async compactMetadata(w: DuckDBConnection): Promise<void> {
-    await w.run('BEGIN TRANSACTION');
-    await w.run(`CREATE TEMP TABLE _lw_p AS SELECT name, any_value(day) AS day, max(rows) AS rows,
+    await inTransaction(w, async () => {
+      await w.run(`CREATE TEMP TABLE _lw_p AS SELECT name, any_value(day) AS day, max(rows) AS rows,
       min(min_time) AS min_time, max(max_time) AS max_time FROM _lw_partitions GROUP BY name`);
-    await w.run('DELETE FROM _lw_partitions');
-    await w.run('INSERT INTO _lw_partitions SELECT * FROM _lw_p');
-    await w.run('DROP TABLE _lw_p');
-    await w.run(`CREATE TEMP TABLE _lw_w AS SELECT topic, part, max(next_offset) AS next_offset
+      await w.run('DELETE FROM _lw_partitions');
+      await w.run('INSERT INTO _lw_partitions SELECT * FROM _lw_p');
+      await w.run('DROP TABLE _lw_p');
+      await w.run(`CREATE TEMP TABLE _lw_w AS SELECT topic, part, max(next_offset) AS next_offset
       FROM _lw_watermarks GROUP BY topic, part`);
-    await w.run('DELETE FROM _lw_watermarks');
-    await w.run('INSERT INTO _lw_watermarks SELECT * FROM _lw_w');
-    await w.run('DROP TABLE _lw_w');
-    await w.run(`CREATE TEMP TABLE _lw_r AS SELECT part, minute, stream, level, sum(n) AS n FROM _lw_rollup
+      await w.run('DELETE FROM _lw_watermarks');
+      await w.run('INSERT INTO _lw_watermarks SELECT * FROM _lw_w');
+      await w.run('DROP TABLE _lw_w');
+      await w.run(`CREATE TEMP TABLE _lw_r AS SELECT part, minute, stream, level, sum(n) AS n FROM _lw_rollup
       GROUP BY ALL`);
-    await w.run('DELETE FROM _lw_rollup');
-    await w.run('INSERT INTO _lw_rollup SELECT * FROM _lw_r');
-    await w.run('DROP TABLE _lw_r');
-    await w.run('CREATE TEMP TABLE _lw_o AS SELECT DISTINCT part, key FROM _lw_overflow');
-    await w.run('DELETE FROM _lw_overflow');
-    await w.run('INSERT INTO _lw_overflow SELECT * FROM _lw_o');
-    await w.run('DROP TABLE _lw_o');
-    await w.run('COMMIT');
+      await w.run('DELETE FROM _lw_rollup');
+      await w.run('INSERT INTO _lw_rollup SELECT * FROM _lw_r');
+      await w.run('DROP TABLE _lw_r');
+      await w.run('CREATE TEMP TABLE _lw_o AS SELECT DISTINCT part, key FROM _lw_overflow');
+      await w.run('DELETE FROM _lw_overflow');
+      await w.run('INSERT INTO _lw_overflow SELECT * FROM _lw_o');
+      await w.run('DROP TABLE _lw_o');
+    });
   }
 
   /** Counts partitions that have rows but no per-minute counts (stores made before them). */
@@ -391,9 +380,7 @@ export class DuckDBStore implements Store {
     );
     for (const p of this.partitions.values()) {
       if (p.rows === 0 || counted.has(p.name)) continue;
-      await w.run('BEGIN TRANSACTION');
-      await recountPartition(w, p.name);
-      await w.run('COMMIT');
+      await inTransaction(w, () => recountPartition(w, p.name));
       this.opts.logger?.info({ partition: p.name, rows: p.rows }, 'counted the partition for histograms');
     }
   }

@@ -1,4 +1,8 @@
-/** SQL text helpers for the DuckDB store: literal and identifier quoting, RE2 escaping. */
+/**
+ * SQL helpers for the DuckDB store: literal and identifier quoting, RE2 escaping, and running a
+ * piece of work as one transaction.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
 
 export function sqlString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
@@ -40,4 +44,20 @@ export function re2Escape(s: string): string {
 /** Escapes text for use inside a LIKE pattern with ESCAPE '\\'. */
 export function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, '\\$&');
+}
+
+/**
+ * Runs `fn` as one transaction on `w` (which must have none open): COMMIT when it resolves;
+ * ROLLBACK and rethrow when it throws.
+ */
+export async function inTransaction<T>(w: DuckDBConnection, fn: () => Promise<T>): Promise<T> {
+  await w.run('BEGIN TRANSACTION');
+  try {
+    const r = await fn();
+    await w.run('COMMIT');
+    return r;
+  } catch (err) {
+    await w.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
