@@ -7,8 +7,14 @@
  * `dhash` holds the distinct token hashes of each worker batch ("segment"): rows
  * [segs[k], segs[k+1]) have their hashes in dhash[hsegs[k] .. hsegs[k+1]). The store's
  * skip-index blocks are made of whole segments, so per-row hashes never reach the writer's thread.
+ * `tmpl[i]` is row i's message template (src/core/template.ts) as an index into `tdict`, the
+ * batch's distinct templates, or NO_TEMPLATE.
  */
 import type { FieldValue, LogEvent } from './event.ts';
+import { messageTemplate } from './template.ts';
+
+/** `tmpl` value of a message without a template. */
+export const NO_TEMPLATE = 0xffffffff;
 
 export interface EventBatch {
   n: number;
@@ -27,6 +33,8 @@ export interface EventBatch {
   dhash: Uint32Array;
   segs: Uint32Array;
   hsegs: Uint32Array;
+  tmpl: Uint32Array;
+  tdict: string[];
 }
 
 /** Incrementally builds an EventBatch. */
@@ -43,6 +51,9 @@ export class EventBatchBuilder {
   private fstart: number[] = [0];
   private fkeys: string[] = [];
   private fvals: FieldValue[] = [];
+  private tmpl: number[] = [];
+  private tdict: string[] = [];
+  private tids = new Map<string, number>();
   /** Distinct token hashes of the batch (the caller adds them through `hashes`). */
   readonly hashes: { add(h: number): unknown; forEach(fn: (h: number) => void): void; size: number };
 
@@ -71,6 +82,18 @@ export class EventBatchBuilder {
       this.fvals.push(f[k]);
     }
     this.fstart.push(this.fkeys.length);
+    const t = messageTemplate(ev.message);
+    if (t === null) {
+      this.tmpl.push(NO_TEMPLATE);
+      return;
+    }
+    let id = this.tids.get(t);
+    if (id === undefined) {
+      id = this.tdict.length;
+      this.tdict.push(t);
+      this.tids.set(t, id);
+    }
+    this.tmpl.push(id);
   }
 
   build(): EventBatch {
@@ -90,6 +113,8 @@ export class EventBatchBuilder {
       dhash: this.distinctHashes(),
       segs: Uint32Array.of(0, this.n),
       hsegs: Uint32Array.of(0, this.hashes.size),
+      tmpl: Uint32Array.from(this.tmpl),
+      tdict: this.tdict,
     };
   }
 
@@ -110,8 +135,10 @@ export function mergeBatches(batches: EventBatch[]): EventBatch {
   let nf = 0;
   let nh = 0;
   let ns = 0;
+  let nt = 0;
   for (const b of batches) {
     n += b.n;
+    nt += b.tdict.length;
     nf += b.fkeys.length;
     nh += b.dhash.length;
     ns += b.segs.length - 1;
@@ -133,11 +160,14 @@ export function mergeBatches(batches: EventBatch[]): EventBatch {
     dhash: new Uint32Array(nh),
     segs: new Uint32Array(ns + 1),
     hsegs: new Uint32Array(ns + 1),
+    tmpl: new Uint32Array(n),
+    tdict: new Array<string>(nt),
   };
   let row = 0;
   let f = 0;
   let h = 0;
   let sg = 0;
+  let t = 0;
   for (const b of batches) {
     out.qpos.set(b.qpos, row);
     out.time.set(b.time, row);
@@ -149,7 +179,10 @@ export function mergeBatches(batches: EventBatch[]): EventBatch {
       out.host[row + i] = b.host[i];
       out.service[row + i] = b.service[i];
       out.fstart[row + i + 1] = f + b.fstart[i + 1];
+      const k = b.tmpl[i];
+      out.tmpl[row + i] = k === NO_TEMPLATE ? k : t + k;
     }
+    for (let j = 0; j < b.tdict.length; j++) out.tdict[t + j] = b.tdict[j];
     for (let j = 0; j < b.fkeys.length; j++) {
       out.fkeys[f + j] = b.fkeys[j];
       out.fvals[f + j] = b.fvals[j];
@@ -163,6 +196,7 @@ export function mergeBatches(batches: EventBatch[]): EventBatch {
     row += b.n;
     f += b.fkeys.length;
     h += b.dhash.length;
+    t += b.tdict.length;
   }
   if (nf !== f) throw new Error('BUG: mergeBatches field count mismatch');
   return out;

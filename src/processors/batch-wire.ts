@@ -67,6 +67,7 @@ export function wireTransferList(w: WireBatch): ArrayBuffer[] {
     w.dhash.buffer,
     w.segs.buffer,
     w.hsegs.buffer,
+    w.tmpl.buffer,
     w.stream.buffer,
     w.level.buffer,
     w.host.buffer,
@@ -94,5 +95,7 @@ export function fromWire(w: WireBatch): EventBatch {
     dhash: w.dhash,
     segs: w.segs,
     hsegs: w.hsegs,
+    tmpl: w.tmpl,
+    tdict: w.tdict,
   };
 }

@@ -17,6 +17,7 @@
  * or time; the returned predicate never throws and allocates nothing for ASCII text.
  */
 import { LwError } from '../core/errors.ts';
+import { needsBoundary, separatorClass } from '../core/word-boundary.ts';
 import type { FieldValue, LogEvent } from '../core/event.ts';
 import { idToQpos } from '../core/ids.ts';
 import { normalizeLevel } from '../core/level.ts';
@@ -25,18 +26,8 @@ import { parseTimestamp } from '../core/time.ts';
 
 export type EventMatcher = (ev: LogEvent) => boolean;
 
-/**
- * The store's separator characters (compile.ts `WORD`): ASCII punctuation and controls, the
- * Latin-1 punctuation and symbols, and the Unicode blocks of punctuation, currency, arrows, math,
- * box drawing, symbols, CJK and full-width punctuation, and emoji. Everything else is a word
- * character on the boundary test.
- */
-const SEP_CLASS =
-  '[\\0-/:-@\\[-^`{-\\u{BF}\\u{D7}\\u{F7}\\u{2000}-\\u{206F}\\u{20A0}-\\u{20CF}\\u{2190}-\\u{2BFF}' +
-  '\\u{3000}-\\u{303F}\\u{FE30}-\\u{FE4F}\\u{FF01}-\\u{FF0F}\\u{FF1A}-\\u{FF20}\\u{FF3B}-\\u{FF40}' +
-  '\\u{FF5B}-\\u{FF65}\\u{1F000}-\\u{1FAFF}]';
-const CJK = /[\p{scx=Hangul}\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]/u;
-const WORDCHAR = /[\p{L}\p{N}\p{M}_]/u;
+/** The store's separator characters (src/core/word-boundary.ts), as a JavaScript class. */
+const SEP_CLASS = separatorClass((cp) => `\\u{${cp.toString(16).toUpperCase()}}`);
 /** Query text that is a number (compile.ts `NUMERIC`). */
 const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /** A string value as DuckDB's TRY_CAST(... AS DOUBLE) reads it, after trimming ASCII white space. */
@@ -143,8 +134,8 @@ function textMatcher(value: string, prefix: boolean): (s: string) => boolean {
   if (v === '') return prefix ? () => true : (s) => s === '';
   const first = v[0];
   const last = v.at(-1)!;
-  const pre = WORDCHAR.test(first) && !CJK.test(first) ? `(?<=^|${SEP_CLASS})` : '';
-  const post = !prefix && WORDCHAR.test(last) && !CJK.test(last) ? `(?=$|${SEP_CLASS})` : '';
+  const pre = needsBoundary(first) ? `(?<=^|${SEP_CLASS})` : '';
+  const post = !prefix && needsBoundary(last) ? `(?=$|${SEP_CLASS})` : '';
   const caseless = v.toLowerCase() === v.toUpperCase();
   if (caseless && pre === '' && post === '') return (s) => s.includes(v);
   const re = new RegExp(`${pre}${escapeRegExp(v)}${post}`, 'iu');

@@ -28,8 +28,11 @@ export type OutputEvent = Record<string, string | number | boolean | null>;
 export interface SearchResult {
   events: OutputEvent[];
   total: number;
-  /** How much the skip index pruned: blocks considered vs blocks scanned. */
-  stats: { partitions: number; blocks: number; blocksScanned: number };
+  /**
+   * How much the skip index pruned: blocks considered vs blocks scanned, and of those, how many
+   * were counted from their message templates instead of scanning their rows for `total`.
+   */
+  stats: { partitions: number; blocks: number; blocksScanned: number; blocksCounted: number };
 }
 
 /** A query with pipes (src/core/pipe-ast.ts) over the matching events. */

@@ -17,6 +17,7 @@ import { parseTimestamp } from '../../core/time.ts';
 import { hashToken, queryTokens } from '../../core/tokenize.ts';
 import { idToQpos } from '../../core/ids.ts';
 import { LwError } from '../../core/errors.ts';
+import { needsBoundary, separatorClass } from '../../core/word-boundary.ts';
 import { likeEscape, re2Escape, sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
 
 export type ColumnType = 'VARCHAR' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP' | 'BIGINT';
@@ -40,20 +41,11 @@ const INDEXED_FIXED = new Set(['message', 'host', 'service']);
 const FIXED_VARCHAR = new Set(['stream', 'message', 'level', 'host', 'service']);
 
 /**
- * A non-word character, for the RE2 boundary check. Written as explicit ranges (ASCII
- * punctuation and controls, and the Unicode blocks of spaces, punctuation, symbols and emoji)
+ * A separator (src/core/word-boundary.ts), for the RE2 boundary check. Written as explicit ranges
  * rather than `[^\p{L}\p{N}\p{M}_]`: RE2 takes about 2.7 ms to compile the Unicode property
  * classes, once per sub-select, which dominated needle searches over many skip-index blocks.
- * Characters outside these blocks count as word characters, as letters, digits and marks do.
  */
-const WORD =
-  '[\\x00-/:-@\\[-^`{-\\x{BF}\\x{D7}\\x{F7}\\x{2000}-\\x{206F}\\x{20A0}-\\x{20CF}\\x{2190}-\\x{2BFF}' +
-  '\\x{3000}-\\x{303F}\\x{FE30}-\\x{FE4F}\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF20}\\x{FF3B}-\\x{FF40}' +
-  '\\x{FF5B}-\\x{FF65}\\x{1F000}-\\x{1FAFF}]';
-// Script_Extensions, as in src/core/tokenize.ts: the prolonged sound mark `ー` (Script=Common) is
-// kana, so `サーバー` needs no boundary after it and is found in `サーバーで`.
-const CJK = /[\p{scx=Hangul}\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]/u;
-const WORDCHAR = /[\p{L}\p{N}\p{M}_]/u;
+const WORD = separatorClass((cp) => `\\x{${cp.toString(16).toUpperCase()}}`);
 const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function isNumeric(v: string | number): v is number | string {
@@ -111,8 +103,8 @@ function textMatch(expr: string, value: string, prefix = false): string {
   if (v === '') return prefix ? `(${expr} IS NOT NULL)` : `(${expr} = '')`;
   const first = v[0];
   const last = v.at(-1)!;
-  const pre = WORDCHAR.test(first) && !CJK.test(first) ? `(?:^|${WORD})` : '';
-  const post = !prefix && WORDCHAR.test(last) && !CJK.test(last) ? `(?:$|${WORD})` : '';
+  const pre = needsBoundary(first) ? `(?:^|${WORD})` : '';
+  const post = !prefix && needsBoundary(last) ? `(?:$|${WORD})` : '';
   const caseless = v.toLowerCase() === v.toUpperCase();
   const cheap = caseless
     ? `contains(${expr}, ${sqlString(v)})`

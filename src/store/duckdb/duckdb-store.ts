@@ -24,10 +24,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { LwError } from '../../core/errors.ts';
-import type { EventBatch } from '../../core/event-batch.ts';
+import { type EventBatch, NO_TEMPLATE } from '../../core/event-batch.ts';
 import type { FieldValue } from '../../core/event.ts';
 import { fromQpos, qposToId } from '../../core/ids.ts';
 import type { FilterNode } from '../../core/query-ast.ts';
+import { messageTemplate } from '../../core/template.ts';
 import { formatTimestamp } from '../../core/time.ts';
 import type {
   FieldStats,
@@ -45,7 +46,14 @@ import { BloomBuilder, BloomFilter } from './bloom.ts';
 import { BloomFile, bloomFileName, removeOtherGenerations } from './bloom-file.ts';
 import { ChunkWriter } from './chunk-writer.ts';
 import { type ColumnType, compileFilter, evalTokens, tokenExpr } from './compile.ts';
-import { BLOCKS_TABLE_SQL, type BlockMeta, insertBlocks, Partition, partitionNameFor } from './partition.ts';
+import {
+  BLOCKS_TABLE_SQL,
+  type BlockMeta,
+  insertBlocks,
+  insertTemplates,
+  Partition,
+  partitionNameFor,
+} from './partition.ts';
 import { ReadGate } from './read-gate.ts';
 import {
   MINUTE_US,
@@ -59,6 +67,19 @@ import { expiryOf, stageRetention } from './rewrite.ts';
 import { scanRowTokens } from './row-tokens.ts';
 import { runPipeline } from './run-pipeline.ts';
 import { inTransaction, sqlFloorDiv, sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
+import {
+  BLOCK_RARE_TABLE_SQL,
+  BLOCK_TEMPLATES_TABLE_SQL,
+  hasTimeNode,
+  leafVerdicts,
+  MAYBE,
+  messageLeaves,
+  rareVerdict,
+  TEMPLATES_TABLE_SQL,
+  type Verdict,
+  verdict,
+  YES,
+} from './templates.ts';
 
 export interface DuckDBStoreOptions {
   dir: string;
@@ -106,8 +127,12 @@ const STORAGE_VERSION = 'v1.2.0';
 const READ_THREADS_LINGER_MS = 1000;
 
 interface Plan {
+  /** Sub-selects of the candidate rows. */
   selects: Array<{ p: Partition; where: string }>;
-  stats: { partitions: number; blocks: number; blocksScanned: number };
+  /** To count the matches: the rows of `countSelects` plus `known` (blocks counted from templates). */
+  countSelects: Array<{ p: Partition; where: string }>;
+  known: number;
+  stats: { partitions: number; blocks: number; blocksScanned: number; blocksCounted: number };
 }
 
 /** SQL for a field's value in a partition (NULL when the partition doesn't have it). */
@@ -224,6 +249,9 @@ export class DuckDBStore implements Store {
     );
     await w.run('CREATE TABLE IF NOT EXISTS _lw_overflow (part VARCHAR, key VARCHAR)');
     await w.run(ROLLUP_TABLE_SQL);
+    await w.run(TEMPLATES_TABLE_SQL);
+    await w.run(BLOCK_TEMPLATES_TABLE_SQL);
+    await w.run(BLOCK_RARE_TABLE_SQL);
     const gen = Number(
       (await w.runAndReadAll('SELECT coalesce(max(gen), 0) FROM _lw_bloom_file')).getRows()[0][0],
     );
@@ -261,6 +289,7 @@ export class DuckDBStore implements Store {
         minTime: Number(minT),
         maxTime: Number(maxT),
         bloom: bloom === null ? null : filterOf((bloom as { bytes: Uint8Array }).bytes),
+        templates: null,
       },
     }));
     await inTransaction(w, async () => {
@@ -442,8 +471,10 @@ export class DuckDBStore implements Store {
         minTime: Number(minT),
         maxTime: Number(maxT),
         bloom: bytes && filterOf(bytes),
+        templates: null,
       });
     }
+    await this.loadTemplates(p, w);
     const last = p.blocks.at(-1);
     const sealed = last ? last.rowEnd + 1 : 0;
     p.blocks.forEach((b, i) => {
@@ -455,13 +486,58 @@ export class DuckDBStore implements Store {
     p.openStart = sealed;
     p.openMinTime = Number.POSITIVE_INFINITY;
     p.openMaxTime = Number.NEGATIVE_INFINITY;
+    p.openTemplates.clear();
+    p.openUntemplated = 0;
     if (p.rows > sealed) {
-      // Rebuild the open block's token set from its rows.
-      await scanRowTokens(w, `${sqlIdent(p.name)} WHERE rowid >= ${sealed}`, p.columns, (t) => {
+      // Rebuild the open block's token set and template counts from its rows.
+      await scanRowTokens(w, `${sqlIdent(p.name)} WHERE rowid >= ${sealed}`, p.columns, (t, m) => {
         if (t < p.openMinTime) p.openMinTime = t;
         if (t > p.openMaxTime) p.openMaxTime = t;
+        p.countTemplate(m === null ? null : messageTemplate(m));
         return p.openHashes;
       });
+    }
+  }
+
+  /** Loads a partition's template dictionary and its blocks' template counts. */
+  private async loadTemplates(p: Partition, w: DuckDBConnection): Promise<void> {
+    p.templateIds.clear();
+    p.templateText = [''];
+    const dict = await w.runAndReadAll(
+      `SELECT id, text FROM _lw_templates WHERE part = ${sqlString(p.name)} ORDER BY id`,
+    );
+    for (const [id, text] of dict.getRows()) {
+      if (Number(id) !== p.templateText.length) throw new Error(`BUG: template ids of ${p.name} have a gap`);
+      p.templateText.push(String(text));
+      p.templateIds.set(String(text), Number(id));
+    }
+    p.templatesCommitted = p.templateText.length;
+    const counts = await w.runAndReadAll(
+      `SELECT block, tmpl, n FROM _lw_block_templates WHERE part = ${sqlString(p.name)} ORDER BY block`,
+    );
+    // No columns at all when there are no rows.
+    const [blocks = [], ids = [], ns = []] = counts.getColumns() as number[][];
+    const pairs = new Map<number, number[]>();
+    for (let i = 0; i < blocks.length; i++) {
+      let l = pairs.get(blocks[i]);
+      if (!l) pairs.set(blocks[i], (l = []));
+      l.push(ids[i], ns[i]);
+    }
+    const rare = new Map<number, { rows: number; bloom: BloomFilter | null }>();
+    for (const [b, n, bloom] of (
+      await w.runAndReadAll(`SELECT block, n, bloom FROM _lw_block_rare WHERE part = ${sqlString(p.name)}`)
+    ).getRows()) {
+      rare.set(Number(b), { rows: Number(n), bloom: filterOf((bloom as { bytes: Uint8Array }).bytes) });
+    }
+    for (const meta of p.blocks) {
+      const l = pairs.get(meta.block);
+      const r = rare.get(meta.block);
+      if (!l && !r) continue;
+      meta.templates = {
+        counts: Uint32Array.from(l ?? []),
+        rareRows: r?.rows ?? 0,
+        rare: r?.bloom ?? null,
+      };
     }
   }
 
@@ -526,6 +602,7 @@ export class DuckDBStore implements Store {
           if (isDiskFull(err)) throw new LwError('LW_ERR_DISK_FULL', ['the store']);
           throw err;
         }
+        st.committed?.();
         return st.result;
       } finally {
         release();
@@ -564,7 +641,13 @@ export class DuckDBStore implements Store {
     batch: EventBatch,
     ci: number,
     previous: Promise<void>,
-  ): Promise<{ open: boolean; epoch: number; result: { written: number; skipped: number } }> {
+  ): Promise<{
+    open: boolean;
+    epoch: number;
+    result: { written: number; skipped: number };
+    /** Marks the write's blocks and templates committed (searches may count from them). */
+    committed?: () => void;
+  }> {
     const w = this.writers[ci];
     const epoch = this.epoch;
     // 1. Drop rows the store already has (replay), group the rest by day partition.
@@ -596,6 +679,7 @@ export class DuckDBStore implements Store {
     // 2. Schema changes (outside the data transaction; an empty new column is harmless).
     const parts = new Map<string, Partition>();
     const newOverflow: Array<[string, string]> = [];
+    const newTemplates: Array<{ part: string; id: number; text: string }> = [];
     let drained = false;
     const drain = async () => {
       if (!drained) await previous;
@@ -660,6 +744,8 @@ export class DuckDBStore implements Store {
             minTime: p.openMinTime,
             maxTime: p.openMaxTime,
             bloom,
+            templates: p.sealTemplates(newTemplates),
+            pending: true,
           };
           sealedBlocks.push({ p, meta });
           p.openHashes.clear();
@@ -707,6 +793,8 @@ export class DuckDBStore implements Store {
           if (extra !== null) out.setVarchar(8, JSON.stringify(extra));
           out.endRow();
           rollup.add(t, batch.stream[i], lv);
+          const tk = batch.tmpl[i];
+          p.countTemplate(tk === NO_TEMPLATE ? null : batch.tdict[tk]);
           if (t < p.openMinTime) p.openMinTime = t;
           if (t > p.openMaxTime) p.openMaxTime = t;
           if (t < minT) minT = t;
@@ -726,6 +814,7 @@ export class DuckDBStore implements Store {
         );
       }
       await insertBlocks(w, this.blooms!, sealedBlocks);
+      await insertTemplates(w, sealedBlocks, newTemplates);
       for (const [name, k] of newOverflow) {
         await w.run(`INSERT INTO _lw_overflow VALUES (${sqlString(name)}, ${sqlString(k)})`);
       }
@@ -741,7 +830,12 @@ export class DuckDBStore implements Store {
     }
     for (const { p, meta } of sealedBlocks) p.blocks.push(meta);
     for (const [partition, next] of maxNext) this.watermarks.set(`${topic}\u0000${partition}`, next);
-    return { open: true, epoch, result: { written: batch.n - skipped, skipped } };
+    const templatesTo = [...parts.values()].map((p) => [p, p.templateText.length] as const);
+    const committed = () => {
+      for (const { meta } of sealedBlocks) meta.pending = undefined;
+      for (const [p, n] of templatesTo) if (p.templatesCommitted < n) p.templatesCommitted = n;
+    };
+    return { open: true, epoch, result: { written: batch.n - skipped, skipped }, committed };
   }
 
   /**
@@ -796,12 +890,22 @@ export class DuckDBStore implements Store {
 
   /**
    * Plans a filter over a time range: the partitions to read and, for each, a WHERE clause that
-   * restricts the scan to the candidate blocks of the skip index (as rowid ranges).
+   * restricts the scan to the candidate blocks of the skip index (as rowid ranges). Blocks in
+   * `known` (counted from their templates, see `templateCounts`) are left out of the count's
+   * sub-selects, and out of all sub-selects when they have no match.
    */
-  private plan(filter: FilterNode, reqStart: number | null, reqEnd: number | null): Plan {
+  private plan(
+    filter: FilterNode,
+    reqStart: number | null,
+    reqEnd: number | null,
+    known: ReadonlyMap<BlockMeta, number> = new Map(),
+  ): Plan {
     const start = reqStart ?? Number.NEGATIVE_INFINITY;
     const end = reqEnd ?? Number.POSITIVE_INFINITY;
     const selects: Array<{ p: Partition; where: string }> = [];
+    const countSelects: Array<{ p: Partition; where: string }> = [];
+    let knownTotal = 0;
+    let blocksCounted = 0;
     let blocksTotal = 0;
     let blocksScanned = 0;
     const sorted = [...this.partitions.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -812,19 +916,29 @@ export class DuckDBStore implements Store {
       const texpr = tokenExpr(filter, p);
       // Candidate blocks: time overlap and token requirements.
       const ranges: Array<[number, number]> = [];
-      const push = (lo: number, hi: number) => {
-        const last = ranges[ranges.length - 1];
+      const countRanges: Array<[number, number]> = [];
+      const push = (to: Array<[number, number]>, lo: number, hi: number) => {
+        const last = to[to.length - 1];
         if (last && last[1] + 1 === lo) last[1] = hi;
-        else ranges.push([lo, hi]);
+        else to.push([lo, hi]);
       };
       let candidates = 0;
+      let pKnown = 0;
+      let pCounted = 0;
       for (const b of p.blocks) {
         blocksTotal++;
         if (b.maxTime < start || b.minTime >= end) continue;
         const bloom = b.bloom;
         if (bloom && !evalTokens(texpr, (h) => bloom.has(h))) continue;
+        const k = known.get(b);
+        if (k === 0) continue;
         candidates++;
-        push(b.rowStart, b.rowEnd);
+        push(ranges, b.rowStart, b.rowEnd);
+        if (k === undefined) push(countRanges, b.rowStart, b.rowEnd);
+        else {
+          pKnown += k;
+          pCounted++;
+        }
       }
       const sealedRows = p.openStart;
       if (p.rows > sealedRows) {
@@ -833,7 +947,8 @@ export class DuckDBStore implements Store {
           !(p.openMaxTime < start || p.openMinTime >= end) && evalTokens(texpr, (h) => p.openHashes.has(h));
         if (open) {
           candidates++;
-          push(sealedRows, Number.MAX_SAFE_INTEGER);
+          push(ranges, sealedRows, Number.MAX_SAFE_INTEGER);
+          push(countRanges, sealedRows, Number.MAX_SAFE_INTEGER);
         }
       }
       blocksScanned += candidates;
@@ -842,24 +957,111 @@ export class DuckDBStore implements Store {
       if (reqStart !== null && p.minTime < reqStart) conds.push(`_time >= ${sqlTime(reqStart)}`);
       if (reqEnd !== null && p.maxTime >= reqEnd) conds.push(`_time < ${sqlTime(reqEnd)}`);
       if (f !== 'true') conds.push(f);
-      const allBlocks = ranges.length === 1 && ranges[0][0] === 0 && ranges[0][1] === Number.MAX_SAFE_INTEGER;
-      if (allBlocks || ranges.length > MAX_ROWID_RANGES) {
-        selects.push({ p, where: conds.length ? conds.join(' AND ') : 'true' });
-        continue;
-      }
-      // One sub-select per candidate range: DuckDB prunes a single rowid range to its row groups,
-      // but scans everything for an OR of ranges (measured: 10 ranges OR'd 60 ms, as a UNION ALL
-      // 16 ms, on 10M rows). Leaves are wrapped in COALESCE, which also keeps DuckDB from pushing
-      // an equality into the scan, where it would disable the rowid pruning.
-      for (const [lo, hi] of ranges) {
-        const r = hi === Number.MAX_SAFE_INTEGER ? `rowid >= ${lo}` : `rowid BETWEEN ${lo} AND ${hi}`;
-        selects.push({ p, where: [r, ...conds].join(' AND ') });
+      const rowSelects = this.rangeSelects(p, ranges, conds);
+      selects.push(...rowSelects);
+      if (countRanges.length > MAX_ROWID_RANGES) {
+        // Too many ranges to count apart: count every candidate row instead.
+        countSelects.push(...rowSelects);
+      } else {
+        countSelects.push(...this.rangeSelects(p, countRanges, conds));
+        knownTotal += pKnown;
+        blocksCounted += pCounted;
       }
     }
     return {
       selects,
-      stats: { partitions: new Set(selects.map((x) => x.p)).size, blocks: blocksTotal, blocksScanned },
+      countSelects,
+      known: knownTotal,
+      stats: {
+        partitions: new Set(selects.map((x) => x.p)).size,
+        blocks: blocksTotal,
+        blocksScanned,
+        blocksCounted,
+      },
     };
+  }
+
+  /**
+   * Sub-selects of rowid ranges of a partition. One per range: DuckDB prunes a single rowid range
+   * to its row groups, but scans everything for an OR of ranges (measured: 10 ranges OR'd 60 ms,
+   * as a UNION ALL 16 ms, on 10M rows). Leaves are wrapped in COALESCE, which also keeps DuckDB
+   * from pushing an equality into the scan, where it would disable the rowid pruning. Above
+   * MAX_ROWID_RANGES ranges, or when they cover the whole table, one plain scan.
+   */
+  private rangeSelects(
+    p: Partition,
+    ranges: ReadonlyArray<[number, number]>,
+    conds: readonly string[],
+  ): Array<{ p: Partition; where: string }> {
+    if (ranges.length === 0) return [];
+    const allBlocks = ranges.length === 1 && ranges[0][0] === 0 && ranges[0][1] === Number.MAX_SAFE_INTEGER;
+    if (allBlocks || ranges.length > MAX_ROWID_RANGES) {
+      return [{ p, where: conds.length ? conds.join(' AND ') : 'true' }];
+    }
+    return ranges.map(([lo, hi]) => {
+      const r = hi === Number.MAX_SAFE_INTEGER ? `rowid >= ${lo}` : `rowid BETWEEN ${lo} AND ${hi}`;
+      return { p, where: [r, ...conds].join(' AND ') };
+    });
+  }
+
+  /**
+   * Blocks whose matches can be counted from their template counts (templates.ts): sealed,
+   * committed, with counts, inside the time range, and with every template decided. Maps each
+   * to its number of matches.
+   */
+  private async templateCounts(
+    filter: FilterNode,
+    reqStart: number | null,
+    reqEnd: number | null,
+  ): Promise<Map<BlockMeta, number>> {
+    const known = new Map<BlockMeta, number>();
+    const leaves = messageLeaves(filter);
+    if (leaves.length === 0) return known;
+    const start = reqStart ?? Number.NEGATIVE_INFINITY;
+    const end = reqEnd ?? Number.POSITIVE_INFINITY;
+    const byTime = hasTimeNode(filter);
+    for (const p of this.partitions.values()) {
+      if (p.rows === 0 || p.maxTime < start || p.minTime >= end) continue;
+      const blocks = p.blocks.filter(
+        (b) => b.templates !== null && !b.pending && b.minTime >= start && b.maxTime < end,
+      );
+      if (blocks.length === 0) continue;
+      const committed = p.templatesCommitted;
+      const verdicts = new Map<FilterNode, Uint8Array>();
+      for (const leaf of leaves) {
+        verdicts.set(leaf, await leafVerdicts(this.reader!, p.name, p.templateText, committed, leaf));
+      }
+      // Without time nodes a template's verdict is the same in every block.
+      const memo = byTime ? null : new Uint8Array(committed).fill(255);
+      for (const b of blocks) {
+        const t = b.templates!;
+        let sum = 0;
+        let decided = true;
+        for (let i = 0; i < t.counts.length; i += 2) {
+          const id = t.counts[i];
+          let v: Verdict;
+          if (id >= committed) v = MAYBE;
+          else if (memo !== null && memo[id] !== 255) v = memo[id] as Verdict;
+          else {
+            v = verdict(filter, (l) => verdicts.get(l)![id] as Verdict, b.minTime, b.maxTime);
+            if (memo !== null) memo[id] = v;
+          }
+          if (v === MAYBE) {
+            decided = false;
+            break;
+          }
+          if (v === YES) sum += t.counts[i + 1];
+        }
+        if (decided && t.rareRows > 0) {
+          const rare = t.rare;
+          const v = verdict(filter, (l) => rareVerdict(l, rare), b.minTime, b.maxTime);
+          if (v === MAYBE) decided = false;
+          else if (v === YES) sum += t.rareRows;
+        }
+        if (decided) known.set(b, sum);
+      }
+    }
+    return known;
   }
 
   private wrapQueryError(err: unknown): never {
@@ -1099,14 +1301,23 @@ export class DuckDBStore implements Store {
     using _read = await this.enterRead();
     const conn = this.reader;
     if (!conn) throw new Error('BUG: store is not open');
-    const { selects, stats } = this.plan(req.filter, req.start, req.end);
-    if (selects.length === 0) return { events: [], total: 0, stats };
     try {
-      const countSql = selects
+      const known = await this.templateCounts(req.filter, req.start, req.end);
+      const {
+        selects,
+        countSelects,
+        known: knownTotal,
+        stats,
+      } = this.plan(req.filter, req.start, req.end, known);
+      if (selects.length === 0) return { events: [], total: 0, stats };
+      const countSql = countSelects
         .map((s) => `SELECT count(*) AS c FROM ${sqlIdent(s.p.name)} WHERE ${s.where}`)
         .join(' UNION ALL ');
       const count = async () =>
-        Number((await conn.runAndReadAll(`SELECT sum(c) FROM (${countSql})`)).getRows()[0][0] ?? 0);
+        knownTotal +
+        (countSelects.length === 0
+          ? 0
+          : Number((await conn.runAndReadAll(`SELECT sum(c) FROM (${countSql})`)).getRows()[0][0] ?? 0));
       if (req.limit <= 0) return { events: [], total: await count(), stats };
       const dir = req.order === 'asc' ? 'ASC' : 'DESC';
       const topSql = selects

@@ -4,10 +4,12 @@
  * written in the same transaction as the rows it describes, so the two never disagree.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { type BloomFilter, Uint32Set } from './bloom.ts';
+import { tokenHashes } from '../../core/tokenize.ts';
+import { BloomBuilder, type BloomFilter, Uint32Set } from './bloom.ts';
 import type { BloomFile } from './bloom-file.ts';
 import type { ColumnType, TableSchema } from './compile.ts';
 import { sqlString } from './sql.ts';
+import { type BlockTemplates, MAX_TEMPLATES_PER_PARTITION, RARE_FPP } from './templates.ts';
 
 /**
  * A sealed block: rows [rowStart, rowEnd] (rowids, inclusive) and their token filter. A null
@@ -21,6 +23,10 @@ export interface BlockMeta {
   minTime: number;
   maxTime: number;
   bloom: BloomFilter | null;
+  /** Rows per message template (templates.ts); null when not recorded (older stores). */
+  templates: BlockTemplates | null;
+  /** Set while the write that sealed the block has not committed: its counts are not used. */
+  pending?: boolean;
 }
 
 /** `_lw_blocks`: one row per sealed block; the filter's bytes are in the side file. */
@@ -45,10 +51,66 @@ export class Partition implements TableSchema {
   openStart = 0;
   openMinTime = Number.POSITIVE_INFINITY;
   openMaxTime = Number.NEGATIVE_INFINITY;
+  /** Message templates: text -> id, and id -> text (id 0: "no template"). */
+  templateIds = new Map<string, number>();
+  templateText: string[] = [''];
+  /** Templates with a smaller id are committed (searches may rely on them). */
+  templatesCommitted = 1;
+  /** Rows per template text in the open block, and rows without a template. */
+  openTemplates = new Map<string, number>();
+  openUntemplated = 0;
 
   constructor(name: string, day: string) {
     this.name = name;
     this.day = day;
+  }
+
+  /**
+   * The id of a template; a new one is added (and pushed to `added`, to be inserted with the
+   * rows) when `added` is given and the partition is below its cap. 0: no template.
+   */
+  templateId(text: string, added: Array<{ part: string; id: number; text: string }> | null): number {
+    const id = this.templateIds.get(text);
+    if (id !== undefined) return id;
+    if (added === null || this.templateText.length >= MAX_TEMPLATES_PER_PARTITION) return 0;
+    const nid = this.templateText.length;
+    this.templateText.push(text);
+    this.templateIds.set(text, nid);
+    added.push({ part: this.name, id: nid, text });
+    return nid;
+  }
+
+  /** Counts a row of the open block by its message template (null: none). */
+  countTemplate(text: string | null): void {
+    if (text === null) this.openUntemplated++;
+    else this.openTemplates.set(text, (this.openTemplates.get(text) ?? 0) + 1);
+  }
+
+  /**
+   * The open block's template counts, for sealing it, and resets them. A template seen twice or
+   * more, or already known, is counted by its dictionary id (new ones pushed to `added`); the
+   * others are rare (see templates.ts).
+   */
+  sealTemplates(added: Array<{ part: string; id: number; text: string }>): BlockTemplates {
+    const pairs: number[] = [];
+    let rareRows = 0;
+    const rare = new BloomBuilder(RARE_FPP, 256);
+    for (const [text, n] of this.openTemplates) {
+      const id = this.templateIds.get(text) ?? (n >= 2 ? this.templateId(text, added) : 0);
+      if (id > 0) pairs.push(id, n);
+      else {
+        rareRows += n;
+        tokenHashes(text, rare);
+      }
+    }
+    if (this.openUntemplated > 0) pairs.push(0, this.openUntemplated);
+    this.openTemplates.clear();
+    this.openUntemplated = 0;
+    return {
+      counts: Uint32Array.from(pairs),
+      rareRows,
+      rare: rareRows > 0 ? rare.build() : null,
+    };
   }
 }
 
@@ -84,9 +146,59 @@ export async function insertBlocks(
   appender.closeSync();
 }
 
+/** Writes sealed blocks' template counts and new templates (inside the caller's transaction). */
+export async function insertTemplates(
+  w: DuckDBConnection,
+  blocks: ReadonlyArray<{ p: { name: string }; meta: BlockMeta }>,
+  templates: ReadonlyArray<{ part: string; id: number; text: string }>,
+): Promise<void> {
+  if (templates.length > 0) {
+    const a = await w.createAppender('_lw_templates');
+    for (const t of templates) {
+      a.appendVarchar(t.part);
+      a.appendInteger(t.id);
+      a.appendVarchar(t.text);
+      a.endRow();
+    }
+    a.flushSync();
+    a.closeSync();
+  }
+  const counts = await w.createAppender('_lw_block_templates');
+  const rare = await w.createAppender('_lw_block_rare');
+  for (const { p, meta } of blocks) {
+    const t = meta.templates;
+    if (t === null) continue;
+    for (let i = 0; i < t.counts.length; i += 2) {
+      counts.appendVarchar(p.name);
+      counts.appendInteger(meta.block);
+      counts.appendInteger(t.counts[i]);
+      counts.appendInteger(t.counts[i + 1]);
+      counts.endRow();
+    }
+    if (t.rareRows > 0 && t.rare) {
+      rare.appendVarchar(p.name);
+      rare.appendInteger(meta.block);
+      rare.appendInteger(t.rareRows);
+      rare.appendBlob(t.rare.toBytes());
+      rare.endRow();
+    }
+  }
+  for (const a of [counts, rare]) {
+    a.flushSync();
+    a.closeSync();
+  }
+}
+
 /** Deletes every metadata row (blocks, overflow keys, partition versions) of a partition. */
 export async function deleteMetadata(w: DuckDBConnection, name: string): Promise<void> {
-  for (const t of ['_lw_blocks', '_lw_overflow', '_lw_rollup'])
+  for (const t of [
+    '_lw_blocks',
+    '_lw_overflow',
+    '_lw_rollup',
+    '_lw_templates',
+    '_lw_block_templates',
+    '_lw_block_rare',
+  ])
     await w.run(`DELETE FROM ${t} WHERE part = ${sqlString(name)}`);
   await w.run(`DELETE FROM _lw_partitions WHERE name = ${sqlString(name)}`);
 }

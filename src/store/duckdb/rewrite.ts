@@ -5,8 +5,8 @@
  * are checkpointed away, so rows are never deleted in place. Instead, in ONE DuckDB transaction:
  * the kept rows are copied in their old order into a new table (its rowids are 0..n-1 in that
  * order once committed), its blocks (`blockRows` rows each; the remainder is the open block,
- * rebuilt from its rows when the partition is loaded) and their Bloom filters are rebuilt from
- * the kept rows' tokens (row-tokens.ts, the tokens ingest indexes), the old table is dropped and
+ * rebuilt from its rows when the partition is loaded), their Bloom filters and template counts
+ * (templates.ts, with a new template dictionary) are rebuilt from the kept rows' tokens (row-tokens.ts, the tokens ingest indexes), the old table is dropped and
  * the new one renamed to its name, and the partition's metadata rows are replaced. A partition
  * whose every row expired is simply dropped. DuckDB commits a transaction atomically through
  * its WAL, so a crash (kill -9) at any point leaves either the old partition with its old index
@@ -21,7 +21,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RetentionPolicy } from '../store.ts';
 import { BloomBuilder } from './bloom.ts';
 import type { BloomFile } from './bloom-file.ts';
-import { type BlockMeta, deleteMetadata, insertBlocks, type Partition } from './partition.ts';
+import { messageTemplate } from '../../core/template.ts';
+import { type BlockMeta, deleteMetadata, insertBlocks, insertTemplates, Partition } from './partition.ts';
 import { recountPartition } from './rollup.ts';
 import { scanRowTokens } from './row-tokens.ts';
 import { sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
@@ -82,6 +83,9 @@ export async function stageRetention(
     await w.run(`CREATE TABLE ${copy} AS SELECT * FROM ${table} WHERE NOT ${expiry.sql} ORDER BY rowid`);
     const B = opts.blockRows;
     const builder = new BloomBuilder(opts.bloomFpp);
+    // A scratch partition holds the new template dictionary and the open block's counts.
+    const dict = new Partition(p.name, p.day);
+    const added: Array<{ part: string; id: number; text: string }> = [];
     const blocks: BlockMeta[] = [];
     let n = 0;
     let blockMin = Number.POSITIVE_INFINITY;
@@ -97,15 +101,17 @@ export async function stageRetention(
         minTime: blockMin,
         maxTime: blockMax,
         bloom,
+        templates: dict.sealTemplates(added),
       });
       builder.reset();
       blockMin = Number.POSITIVE_INFINITY;
       blockMax = Number.NEGATIVE_INFINITY;
     };
     // Rowids inside the transaction are provisional; their order is the committed order.
-    await scanRowTokens(w, `${copy} ORDER BY rowid`, p.columns, (t) => {
+    await scanRowTokens(w, `${copy} ORDER BY rowid`, p.columns, (t, m) => {
       if (n > 0 && n % B === 0) seal();
       n++;
+      dict.countTemplate(m === null ? null : messageTemplate(m));
       if (t < blockMin) blockMin = t;
       if (t > blockMax) blockMax = t;
       if (t < minTime) minTime = t;
@@ -119,11 +125,9 @@ export async function stageRetention(
     await w.run(`DROP TABLE ${table}`);
     await w.run(`ALTER TABLE ${copy} RENAME TO ${table}`);
     await recountPartition(w, p.name);
-    await insertBlocks(
-      w,
-      blooms,
-      blocks.map((meta) => ({ p, meta })),
-    );
+    const metas = blocks.map((meta) => ({ p, meta }));
+    await insertBlocks(w, blooms, metas);
+    await insertTemplates(w, metas, added);
     await w.run(`INSERT INTO _lw_overflow SELECT DISTINCT ${sqlString(p.name)}, unnest(json_keys(_extra))
       FROM ${table} WHERE _extra IS NOT NULL`);
     await w.run(

@@ -17,26 +17,28 @@ import { sqlIdent } from './sql.ts';
 const NOT_INDEXED = new Set(['stream', 'level', '_extra']);
 
 /**
- * Calls `sinkFor(timeUs)` for every row of `SELECT ... FROM <from>` (`from` is a table name
- * followed by any WHERE / ORDER BY clause, e.g. `"ev_20261101" WHERE rowid >= 8192`), in the
+ * Calls `sinkFor(timeUs, message)` for every row of `SELECT ... FROM <from>` (`from` is a table
+ * name followed by any WHERE / ORDER BY clause, e.g. `"ev_20261101" WHERE rowid >= 8192`), in the
  * query's order, and adds the row's token hashes to the sink it returns. Returns the row count.
  */
 export async function scanRowTokens(
   conn: DuckDBConnection,
   from: string,
   columns: ReadonlyMap<string, ColumnType>,
-  sinkFor: (timeUs: number) => HashSink,
+  sinkFor: (timeUs: number, message: string | null) => HashSink,
 ): Promise<number> {
   const text = [...columns]
-    .filter(([n, t]) => t === 'VARCHAR' && !NOT_INDEXED.has(n))
+    .filter(([n, t]) => t === 'VARCHAR' && !NOT_INDEXED.has(n) && n !== 'message')
     .map(([n]) => sqlIdent(n));
-  const result = await conn.stream(`SELECT epoch_us(_time), _extra, ${text.join(', ')} FROM ${from}`);
+  const result = await conn.stream(
+    `SELECT epoch_us(_time), _extra, ${['message', ...text].join(', ')} FROM ${from}`,
+  );
   let rows = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     for (const row of chunk.getRows()) {
-      const sink = sinkFor(Number(row[0]));
+      const sink = sinkFor(Number(row[0]), row[2] as string | null);
       for (let i = 2; i < row.length; i++) {
         const v = row[i];
         if (typeof v === 'string' && v !== '') tokenHashes(v, sink);
