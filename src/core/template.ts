@@ -25,6 +25,10 @@ const SLOT_CODE = 0xe000;
 /** Longer messages get no template (a stack trace of hundreds of frames would be one per event). */
 export const MAX_TEMPLATE_CHARS = 4096;
 
+/** ASCII classes: 0 word character, 1 separator, 2 digit. */
+const ASCII_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) ASCII_CLASS[c] = isSeparator(c) ? 1 : c >= 48 && c <= 57 ? 2 : 0;
+
 /** The template of a message (see the module comment), or null when it has none. */
 export function messageTemplate(m: string): string | null {
   const n = m.length;
@@ -34,32 +38,46 @@ export function messageTemplate(m: string): string | null {
   let copied = 0;
   let i = 0;
   while (i < n) {
+    // Skip separators.
     let c = m.charCodeAt(i);
-    if (c < 128 && isSeparator(c)) {
-      i++;
-      continue;
+    if (c < 128) {
+      if (ASCII_CLASS[c] === 1) {
+        i++;
+        continue;
+      }
+    } else if (c < 0xd800 || c > 0xdfff) {
+      if (isSeparator(c)) {
+        i++;
+        continue;
+      }
+    } else {
+      const d = m.charCodeAt(i + 1);
+      if (c > 0xdbff || !(d >= 0xdc00 && d <= 0xdfff)) return null;
+      if (isSeparator(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00))) {
+        i += 2;
+        continue;
+      }
     }
     // A word: up to the next separator.
     const start = i;
     let digit = false;
     while (i < n) {
       c = m.charCodeAt(i);
-      let w = 1;
-      if (c >= 0xd800 && c <= 0xdfff) {
+      if (c < 128) {
+        const k = ASCII_CLASS[c];
+        if (k === 1) break;
+        if (k === 2) digit = true;
+        i++;
+      } else if (c < 0xd800 || c > 0xdfff) {
+        if (c === SLOT_CODE) return null;
+        if (isSeparator(c)) break;
+        i++;
+      } else {
         const d = m.charCodeAt(i + 1);
         if (c > 0xdbff || !(d >= 0xdc00 && d <= 0xdfff)) return null;
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        w = 2;
+        if (isSeparator(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00))) break;
+        i += 2;
       }
-      if (isSeparator(c)) break;
-      if (c >= 48 && c <= 57) digit = true;
-      else if (c === SLOT_CODE) return null;
-      i += w;
-    }
-    if (i === start) {
-      // A non-ASCII separator.
-      i += c > 0xffff ? 2 : 1;
-      continue;
     }
     if (digit) {
       out += m.slice(copied, start) + SLOT;
