@@ -729,9 +729,21 @@ export class DuckDBStore implements Store {
         // Skip index: each worker batch ("segment") adds its distinct tokens to the open block,
         // which is sealed once it holds at least blockRows rows (blocks are whole segments).
         let seg = -1;
+        // Template counts of the segment's rows by batch template index, added to the open block
+        // at the segment's end: one map update per distinct template, not per row.
+        const segCounts = new Uint32Array(batch.tdict.length);
+        const touched: number[] = [];
+        let segUntemplated = 0;
         const endSegment = (rowsNow: number) => {
           if (seg < 0) return;
           p.openHashes.addAll(batch.dhash.subarray(batch.hsegs[seg], batch.hsegs[seg + 1]));
+          for (const k of touched) {
+            p.countTemplate(batch.tdict[k], segCounts[k]);
+            segCounts[k] = 0;
+          }
+          touched.length = 0;
+          if (segUntemplated > 0) p.countTemplate(null, segUntemplated);
+          segUntemplated = 0;
           if (rowsNow - p.openStart < B) return;
           const bloom = BloomFilter.forCount(Math.max(p.openHashes.size, 1), this.opts.bloomFpp);
           p.openHashes.forEach((hh) => {
@@ -794,7 +806,8 @@ export class DuckDBStore implements Store {
           out.endRow();
           rollup.add(t, batch.stream[i], lv);
           const tk = batch.tmpl[i];
-          p.countTemplate(tk === NO_TEMPLATE ? null : batch.tdict[tk]);
+          if (tk === NO_TEMPLATE) segUntemplated++;
+          else if (segCounts[tk]++ === 0) touched.push(tk);
           if (t < p.openMinTime) p.openMinTime = t;
           if (t > p.openMaxTime) p.openMaxTime = t;
           if (t < minT) minT = t;

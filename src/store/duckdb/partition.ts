@@ -80,10 +80,10 @@ export class Partition implements TableSchema {
     return nid;
   }
 
-  /** Counts a row of the open block by its message template (null: none). */
-  countTemplate(text: string | null): void {
-    if (text === null) this.openUntemplated++;
-    else this.openTemplates.set(text, (this.openTemplates.get(text) ?? 0) + 1);
+  /** Counts `n` rows of the open block by their message template (null: none). */
+  countTemplate(text: string | null, n = 1): void {
+    if (text === null) this.openUntemplated += n;
+    else this.openTemplates.set(text, (this.openTemplates.get(text) ?? 0) + n);
   }
 
   /**
