@@ -29,24 +29,31 @@ export const MAX_TEMPLATE_CHARS = 4096;
 const ASCII_CLASS = new Uint8Array(128);
 for (let c = 0; c < 128; c++) ASCII_CLASS[c] = isSeparator(c) ? 1 : c >= 48 && c <= 57 ? 2 : 0;
 
-/** The template of a message (see the module comment), or null when it has none. */
+/** The template being built (a message has at most MAX_TEMPLATE_CHARS code units). */
+const out = new Uint16Array(MAX_TEMPLATE_CHARS);
+
+/**
+ * The template of a message (see the module comment), or null when it has none. Built in a
+ * buffer and made a string once (flat, cheaper to hash as a map key than a concatenation).
+ */
 export function messageTemplate(m: string): string | null {
   const n = m.length;
   if (n > MAX_TEMPLATE_CHARS) return null;
-  let out = '';
-  /** Start of the text not yet copied to `out`. */
-  let copied = 0;
+  let o = 0;
+  let slots = false;
   let i = 0;
   while (i < n) {
-    // Skip separators.
+    // Separators are copied.
     let c = m.charCodeAt(i);
     if (c < 128) {
       if (ASCII_CLASS[c] === 1) {
+        out[o++] = c;
         i++;
         continue;
       }
     } else if (c < 0xd800 || c > 0xdfff) {
       if (isSeparator(c)) {
+        out[o++] = c;
         i++;
         continue;
       }
@@ -54,11 +61,13 @@ export function messageTemplate(m: string): string | null {
       const d = m.charCodeAt(i + 1);
       if (c > 0xdbff || !(d >= 0xdc00 && d <= 0xdfff)) return null;
       if (isSeparator(0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00))) {
+        out[o++] = c;
+        out[o++] = d;
         i += 2;
         continue;
       }
     }
-    // A word: up to the next separator.
+    // A word, up to the next separator: one SLOT if it has a digit, else copied.
     const start = i;
     let digit = false;
     while (i < n) {
@@ -80,9 +89,11 @@ export function messageTemplate(m: string): string | null {
       }
     }
     if (digit) {
-      out += m.slice(copied, start) + SLOT;
-      copied = i;
+      out[o++] = SLOT_CODE;
+      slots = true;
+    } else {
+      for (let k = start; k < i; k++) out[o++] = m.charCodeAt(k);
     }
   }
-  return copied === 0 ? m : out + m.slice(copied);
+  return slots ? String.fromCharCode.apply(null, out.subarray(0, o) as unknown as number[]) : m;
 }
