@@ -71,6 +71,7 @@ import {
   BLOCK_RARE_TABLE_SQL,
   BLOCK_TEMPLATES_TABLE_SQL,
   hasTimeNode,
+  isDecided,
   leafVerdicts,
   MAYBE,
   messageLeaves,
@@ -1029,7 +1030,8 @@ export class DuckDBStore implements Store {
   ): Promise<Map<BlockMeta, number>> {
     const known = new Map<BlockMeta, number>();
     const leaves = messageLeaves(filter);
-    if (leaves.length === 0) return known;
+    // Without a decided leaf nearly every block has a MAYBE template: not worth the queries.
+    if (!leaves.some(isDecided)) return known;
     const start = reqStart ?? Number.NEGATIVE_INFINITY;
     const end = reqEnd ?? Number.POSITIVE_INFINITY;
     const byTime = hasTimeNode(filter);

@@ -140,7 +140,8 @@ export async function leafVerdicts(
   return out;
 }
 
-function isDecided(leaf: FilterNode): boolean {
+/** Whether a leaf is decided by every template (a word, phrase or prefix that `decidedByTemplate`). */
+export function isDecided(leaf: FilterNode): boolean {
   return (
     (leaf.type === 'word' || leaf.type === 'phrase' || leaf.type === 'prefix') &&
     decidedByTemplate(leaf.value, leaf.type === 'prefix')
