@@ -90,7 +90,10 @@ async function main() {
     await timeQuery(
       `phrase count: "${KNOWN_TERMS.phrase}"`,
       q(`"${KNOWN_TERMS.phrase}"`, { limit: '0' }),
-      total,
+      (j) => {
+        const st = j.stats as { blocks: number; blocksCounted: number };
+        return `${total(j)} (${fmt(st.blocksCounted, 0)} of ${fmt(st.blocks, 0)} blocks counted from templates)`;
+      },
     ),
     await timeQuery(
       'error + word + 1 h window, newest 100',
