@@ -596,10 +596,15 @@ export class DuckDBStore implements Store {
     this.needsReload = true;
   }
 
-  /** Waits until no write is in flight, then runs `fn` before any later write. */
+  /**
+   * Waits until every write issued before this call has finished, then runs `fn` before any
+   * later write appends. (Waiting for the writes in flight when `fn`'s turn comes would wait for
+   * later writes, whose append stage waits for `fn`: a deadlock.)
+   */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const earlier = this.lastWrite;
     const run = this.stageChain.then(async () => {
-      await Promise.all(this.connFree);
+      await earlier;
       if (this.needsReload) {
         this.needsReload = false;
         await this.load(this.writers[0]);
