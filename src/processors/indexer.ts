@@ -71,7 +71,10 @@ interface Inflight {
   /** The first rows of a batch whose rest is still in the FIFO: committing it moves no offset. */
   head: boolean;
   records: number;
-  result: WorkerResult | null;
+  /** The processed rows: null until processed, and again once taken into a store write. */
+  batch: EventBatch | null;
+  /** The worker's counters: null until processed. */
+  counts: Pick<WorkerResult, 'stats' | 'streams'> | null;
   error: unknown;
   promise: Promise<void>;
 }
@@ -186,13 +189,15 @@ export class Indexer {
         next,
         head: false,
         records: msgs.length,
-        result: null,
+        batch: null,
+        counts: null,
         error: null,
         promise: Promise.resolve(),
       };
       item.promise = pool.process(partition, msgs).then(
         (r) => {
-          item.result = r;
+          item.batch = r.batch;
+          item.counts = { stats: r.stats, streams: r.streams };
           this.wake();
         },
         (err) => {
@@ -230,9 +235,9 @@ export class Indexer {
           this.fetchPos.set(partition, this.positions.get(partition)!);
           break;
         }
-        if (head.result === null) break;
+        if (head.counts === null) break;
         ready.push(head);
-        rows += head.result.batch.n;
+        rows += head.batch!.n;
       }
     }
     if (ready.length === 0) return ready;
@@ -246,7 +251,7 @@ export class Indexer {
     let n = 0;
     for (const it of ready) {
       const fifo = this.fifo.get(it.partition)!;
-      const bn = it.result!.batch.n;
+      const bn = it.batch!.n;
       if (n + bn <= target || (taken.length === 0 && !aligned)) {
         taken.push(fifo.shift()!);
         n += bn;
@@ -255,9 +260,9 @@ export class Indexer {
       if (aligned && n < target) {
         // Cut: the first rows go now, the rest stays at the head of the FIFO.
         const cut = target - n;
-        const batch = it.result!.batch;
-        taken.push({ ...it, head: true, result: { ...it.result!, batch: sliceBatch(batch, 0, cut) } });
-        it.result = { ...it.result!, batch: sliceBatch(batch, cut, bn) };
+        const batch = it.batch!;
+        taken.push({ ...it, head: true, batch: sliceBatch(batch, 0, cut) });
+        it.batch = sliceBatch(batch, cut, bn);
       }
       break;
     }
@@ -282,7 +287,7 @@ export class Indexer {
     const end = new Map<number, number>();
     for (const s of this.o.queue.state()) if (s.topic === this.o.topic) end.set(s.partition, s.endOffset);
     for (const [partition, fifo] of this.fifo) {
-      for (const it of fifo) if (it.result === null && it.error === null) more += it.records;
+      for (const it of fifo) if (it.counts === null && it.error === null) more += it.records;
       if (canFetch) {
         more += Math.max(0, (end.get(partition) ?? 0) - this.fetchPos.get(partition)!);
       }
@@ -315,7 +320,10 @@ export class Indexer {
           const fetchers = this.wakeFetchers;
           this.wakeFetchers = [];
           for (const f of fetchers) f();
-          issue(items, mergeBatches(items.map((i) => i.result!.batch)));
+          const batch = mergeBatches(items.map((i) => i.batch!));
+          // The write's rows live on in `batch` only (the items' copies were ~5% of peak RSS).
+          for (const it of items) it.batch = null;
+          issue(items, batch);
           continue;
         }
       }
@@ -372,11 +380,11 @@ export class Indexer {
       if (it.head) continue; // its batch's rest commits the offsets and counts the batch
       nextByPartition.set(it.partition, Math.max(nextByPartition.get(it.partition) ?? 0, it.next));
       this.stats.batches++;
-      const st = it.result!.stats;
+      const st = it.counts!.stats;
       for (const k in st.dropped) this.stats.dropped[k] = (this.stats.dropped[k] ?? 0) + st.dropped[k];
       for (const k in st.errors)
         this.stats.pipelineErrors[k] = (this.stats.pipelineErrors[k] ?? 0) + st.errors[k];
-      const ss = it.result!.streams;
+      const ss = it.counts!.streams;
       this.stats.routed += ss.routed;
       this.stats.deadLettered += ss.deadLettered;
       this.stats.routeLoops += ss.routeLoops;
