@@ -44,6 +44,7 @@ import type {
 import { BloomBuilder, BloomFilter } from './bloom.ts';
 import { BloomFile, bloomFileName, removeOtherGenerations } from './bloom-file.ts';
 import { ChunkWriter } from './chunk-writer.ts';
+import { columnDefSql } from './column-ddl.ts';
 import { type ColumnType, compileFilter, evalTokens, tokenExpr } from './compile.ts';
 import { BLOCKS_TABLE_SQL, type BlockMeta, insertBlocks, Partition, partitionNameFor } from './partition.ts';
 import { ReadGate } from './read-gate.ts';
@@ -88,14 +89,6 @@ const FIXED_COLUMNS: Array<[string, ColumnType]> = [
   ['_extra', 'VARCHAR'],
 ];
 const FIXED_NAMES = new Set(FIXED_COLUMNS.map((c) => c[0]));
-/**
- * Columns of new partitions stored with a chosen compression instead of DuckDB's per-row-group
- * pick. `message` with zstd, measured on 2M bench messages: 40 MB instead of 97 MB with FSST,
- * written faster (715 vs 1,059 ms), and scanned as fast (LIKE 154 vs 186 ms, ILIKE 1,004 vs
- * 912 ms, an 8k-row rowid range 1.7 vs 2.4 ms). DuckDB's own pick also stored some row groups of
- * `message` uncompressed (its FSST estimate samples a quarter of the vectors).
- */
-const COLUMN_COMPRESSION: Record<string, string> = { message: 'zstd' };
 /** Matches the fields sidebar counts exactly; beyond twice this, it samples about this many. */
 const FIELD_SAMPLE_ROWS = 200_000;
 /** Columns that are not event fields. */
@@ -496,10 +489,7 @@ export class DuckDBStore implements Store {
   private async ensurePartition(name: string, day: string, w: DuckDBConnection): Promise<Partition> {
     let p = this.partitions.get(name);
     if (p) return p;
-    const cols = FIXED_COLUMNS.map(([n, t]) => {
-      const c = COLUMN_COMPRESSION[n];
-      return `${sqlIdent(n)} ${t}${c ? ` USING COMPRESSION ${c}` : ''}`;
-    }).join(', ');
+    const cols = FIXED_COLUMNS.map(([n, t]) => columnDefSql(n, t)).join(', ');
     await w.run(`CREATE TABLE IF NOT EXISTS ${sqlIdent(name)} (${cols})`);
     await w.run(`INSERT INTO _lw_partitions VALUES (${sqlString(name)}, ${sqlString(day)}, 0, NULL, NULL)`);
     p = new Partition(name, day);
