@@ -18,6 +18,12 @@ import type { ColumnType } from './compile.ts';
 
 const INLINE = 12;
 const ROWS = duckdb.vector_size();
+/**
+ * The appender buffers its chunks until flushed (DuckDB flushes every 100 chunks): a flush every
+ * 8 chunks (16k rows) moves them into the transaction at once, so that a write of a row group
+ * does not hold a second copy of it.
+ */
+const CHUNKS_PER_FLUSH = 8;
 
 interface Column {
   type: ColumnType;
@@ -46,6 +52,8 @@ export class ChunkWriter {
   private readonly chunk: DuckDBDataChunk;
   /** Rows written into the current chunk. */
   private n = 0;
+  /** Chunks handed to the appender. */
+  private chunks = 0;
 
   constructor(appender: DuckDBAppender, types: readonly ColumnType[]) {
     if (os.endianness() !== 'LE') throw new Error('the chunk writer needs a little-endian machine');
@@ -165,5 +173,6 @@ export class ChunkWriter {
     duckdb.data_chunk_set_size(raw, n);
     this.appender.appendDataChunk(this.chunk);
     this.n = 0;
+    if (++this.chunks % CHUNKS_PER_FLUSH === 0) this.appender.flushSync();
   }
 }

@@ -20,6 +20,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RetentionPolicy } from '../store.ts';
 import { BloomBuilder } from './bloom.ts';
+import { columnDefSql } from './column-ddl.ts';
 import type { BloomFile } from './bloom-file.ts';
 import { messageTemplate } from '../../core/template.ts';
 import { type BlockMeta, deleteMetadata, insertBlocks, insertTemplates, Partition } from './partition.ts';
@@ -80,7 +81,9 @@ export async function stageRetention(
       return { kind: 'drop', removed };
     }
     const copy = sqlIdent(`${p.name}_kept`);
-    await w.run(`CREATE TABLE ${copy} AS SELECT * FROM ${table} WHERE NOT ${expiry.sql} ORDER BY rowid`);
+    const defs = [...p.columns].map(([n, t]) => columnDefSql(n, t)).join(', ');
+    await w.run(`CREATE TABLE ${copy} (${defs})`);
+    await w.run(`INSERT INTO ${copy} BY NAME SELECT * FROM ${table} WHERE NOT ${expiry.sql} ORDER BY rowid`);
     const B = opts.blockRows;
     const builder = new BloomBuilder(opts.bloomFpp);
     // A scratch partition holds the new template dictionary and the open block's counts.
