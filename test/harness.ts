@@ -90,6 +90,18 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
       reject(new Error(`server exited with code ${code} before starting:\n${out}`));
     });
   });
+  // A server that dies on its own fails its test far from the cause (a refused connection): say
+  // so, with the end of its output, where the test runner shows it.
+  let stopping = false;
+  exited.then((code) => {
+    const sig = proc.signalCode;
+    const crashed = code !== null ? code !== 0 : sig !== 'SIGKILL' && sig !== 'SIGTERM';
+    if (!stopping && crashed) {
+      process.stderr.write(
+        `[harness] server ${proc.pid} exited by itself (code ${code}, signal ${sig}); its last output:\n${out.slice(-4000)}\n`,
+      );
+    }
+  });
   const port = (v: unknown) => (typeof v === 'string' && v !== 'off' ? Number(v.split(':').pop()) : null);
   return {
     url: String(started.http),
@@ -103,6 +115,7 @@ export async function startServer(opts: StartOptions = {}): Promise<Server> {
      * answer sent twice): every black-box test thereby also checks that the server never failed.
      */
     async stop() {
+      stopping = true;
       if (proc.exitCode === null) proc.kill('SIGTERM');
       const code = await exited;
       const failed = out.split('\n').filter((l) => l.includes('"msg":"request failed"'));
