@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileMatcher } from '../query/match.ts';
 import { parseFilter } from '../query/parser.ts';
+import { messageEvent } from '../../test/log-event.ts';
 import { mulberry32 } from '../../test/prng.ts';
-import type { LogEvent } from './event.ts';
 import { hashToken, queryTokens, tokenHashes } from './tokenize.ts';
 import { isSeparator, SEPARATOR_RANGES, separatorClass } from './word-boundary.ts';
 
@@ -48,17 +48,6 @@ test('a term the search matches has every query token among the message tokens (
     '😀',
     'ª',
   ];
-  const event = (message: string): LogEvent => ({
-    _id: '',
-    _time: 0,
-    _ingest_time: 0,
-    stream: 's',
-    message,
-    level: '',
-    host: '',
-    service: '',
-    fields: {},
-  });
   let matched = 0;
   for (let k = 0; k < 4000; k++) {
     let m = '';
@@ -71,7 +60,7 @@ test('a term the search matches has every query token among the message tokens (
       .join('')
       .trim();
     if (term === '') continue;
-    if (!compileMatcher(parseFilter(JSON.stringify(term)))(event(m))) continue;
+    if (!compileMatcher(parseFilter(JSON.stringify(term)))(messageEvent(m))) continue;
     matched++;
     const have = new Set<number>();
     tokenHashes(m, have);

@@ -52,6 +52,7 @@ import {
   type BlockMeta,
   insertBlocks,
   insertTemplates,
+  type NewTemplate,
   Partition,
   partitionNameFor,
 } from './partition.ts';
@@ -122,10 +123,9 @@ const MAX_ROWID_RANGES = 64;
 export const ROW_GROUP_SIZE = 65_536;
 /**
  * On-disk format of new store files (existing files keep theirs). DuckDB's default stays readable
- * by v0.10 and lacks compressed validity masks (most dynamic fields are sparse) and, measured on
- * 2M bench events, stored 2 of 31 row groups of `message` uncompressed. v1.2 has Roaring validity
- * and no such row groups: 191 MB instead of 199 MB. v1.3+ adds DICT_FSST, which made the short
- * id columns (request ids, IPs) up to 3x bigger here: 196 MB.
+ * by v0.10 and lacks compressed validity masks (most dynamic fields are sparse). v1.2 has Roaring
+ * validity: 191 MB instead of 199 MB on 2M bench events. v1.3+ adds DICT_FSST, which made the
+ * short id columns (request ids, IPs) up to 3x bigger here: 196 MB.
  */
 const STORAGE_VERSION = 'v1.2.0';
 /** After the last search ends, DuckDB keeps its search threads this long (searches come in bursts). */
@@ -732,7 +732,7 @@ export class DuckDBStore implements Store {
     // 2. Schema changes (outside the data transaction; an empty new column is harmless).
     const parts = new Map<string, Partition>();
     const newOverflow: Array<[string, string]> = [];
-    const newTemplates: Array<{ part: string; id: number; text: string }> = [];
+    const newTemplates: NewTemplate[] = [];
     let drained = false;
     const drain = async () => {
       if (!drained) await previous;

@@ -34,6 +34,13 @@ export const BLOCKS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS _lw_blocks (part VAR
   row_start BIGINT, row_end BIGINT, min_time BIGINT, max_time BIGINT, bloom_off BIGINT,
   bloom_len INTEGER, bloom_crc UINTEGER)`;
 
+/** A template added to a partition's dictionary by a write, inserted with its rows. */
+export interface NewTemplate {
+  part: string;
+  id: number;
+  text: string;
+}
+
 export class Partition implements TableSchema {
   readonly name: string;
   readonly day: string;
@@ -65,21 +72,6 @@ export class Partition implements TableSchema {
     this.day = day;
   }
 
-  /**
-   * The id of a template; a new one is added (and pushed to `added`, to be inserted with the
-   * rows) when `added` is given and the partition is below its cap. 0: no template.
-   */
-  templateId(text: string, added: Array<{ part: string; id: number; text: string }> | null): number {
-    const id = this.templateIds.get(text);
-    if (id !== undefined) return id;
-    if (added === null || this.templateText.length >= MAX_TEMPLATES_PER_PARTITION) return 0;
-    const nid = this.templateText.length;
-    this.templateText.push(text);
-    this.templateIds.set(text, nid);
-    added.push({ part: this.name, id: nid, text });
-    return nid;
-  }
-
   /** Counts `n` rows of the open block by their message template (null: none). */
   countTemplate(text: string | null, n = 1): void {
     if (text === null) this.openUntemplated += n;
@@ -88,15 +80,21 @@ export class Partition implements TableSchema {
 
   /**
    * The open block's template counts, for sealing it, and resets them. A template seen twice or
-   * more, or already known, is counted by its dictionary id (new ones pushed to `added`); the
-   * others are rare (see templates.ts).
+   * more, or already known, is counted by its dictionary id (new ones pushed to `added`, while the
+   * partition is below its cap); the others are rare (see templates.ts).
    */
-  sealTemplates(added: Array<{ part: string; id: number; text: string }>): BlockTemplates {
+  sealTemplates(added: NewTemplate[]): BlockTemplates {
     const pairs: number[] = [];
     let rareRows = 0;
     const rare = new BloomBuilder(RARE_FPP, 256);
     for (const [text, n] of this.openTemplates) {
-      const id = this.templateIds.get(text) ?? (n >= 2 ? this.templateId(text, added) : 0);
+      let id = this.templateIds.get(text) ?? 0;
+      if (id === 0 && n >= 2 && this.templateText.length < MAX_TEMPLATES_PER_PARTITION) {
+        id = this.templateText.length;
+        this.templateText.push(text);
+        this.templateIds.set(text, id);
+        added.push({ part: this.name, id, text });
+      }
       if (id > 0) pairs.push(id, n);
       else {
         rareRows += n;
@@ -150,7 +148,7 @@ export async function insertBlocks(
 export async function insertTemplates(
   w: DuckDBConnection,
   blocks: ReadonlyArray<{ p: { name: string }; meta: BlockMeta }>,
-  templates: ReadonlyArray<{ part: string; id: number; text: string }>,
+  templates: readonly NewTemplate[],
 ): Promise<void> {
   if (templates.length > 0) {
     const a = await w.createAppender('_lw_templates');

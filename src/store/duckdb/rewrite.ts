@@ -23,7 +23,14 @@ import { BloomBuilder } from './bloom.ts';
 import { columnDefSql } from './column-ddl.ts';
 import type { BloomFile } from './bloom-file.ts';
 import { messageTemplate } from '../../core/template.ts';
-import { type BlockMeta, deleteMetadata, insertBlocks, insertTemplates, Partition } from './partition.ts';
+import {
+  type BlockMeta,
+  deleteMetadata,
+  insertBlocks,
+  insertTemplates,
+  type NewTemplate,
+  Partition,
+} from './partition.ts';
 import { recountPartition } from './rollup.ts';
 import { scanRowTokens } from './row-tokens.ts';
 import { sqlIdent, sqlNumber, sqlString, sqlTime } from './sql.ts';
@@ -88,7 +95,7 @@ export async function stageRetention(
     const builder = new BloomBuilder(opts.bloomFpp);
     // A scratch partition holds the new template dictionary and the open block's counts.
     const dict = new Partition(p.name, p.day);
-    const added: Array<{ part: string; id: number; text: string }> = [];
+    const added: NewTemplate[] = [];
     const blocks: BlockMeta[] = [];
     let n = 0;
     let blockMin = Number.POSITIVE_INFINITY;

@@ -11,6 +11,7 @@ import { Uint32Set } from '../../core/uint32-set.ts';
 import { eventHashes } from '../../processors/event-tokens.ts';
 import { compileMatcher } from '../../query/match.ts';
 import { parseFilter } from '../../query/parser.ts';
+import { messageEvent } from '../../../test/log-event.ts';
 import { mulberry32 as prng } from '../../../test/prng.ts';
 import { DuckDBStore } from './duckdb-store.ts';
 import { decidedByTemplate } from './templates.ts';
@@ -51,17 +52,6 @@ test('a decided term matches a message exactly when it matches its template', ()
     'v2.1',
   ];
   const seps = [' ', ' ', ' ', '  ', '\t', '\n\t', '\u3000', '.', '-', ':', '/', '"'];
-  const event = (message: string): LogEvent => ({
-    _id: '',
-    _time: 0,
-    _ingest_time: 0,
-    stream: 's',
-    message,
-    level: '',
-    host: '',
-    service: '',
-    fields: {},
-  });
   let decided = 0;
   let matched = 0;
   for (let k = 0; k < 3000; k++) {
@@ -81,10 +71,10 @@ test('a decided term matches a message exactly when it matches its template', ()
       if (term.trim() === '' || !decidedByTemplate(term, false)) continue;
       decided++;
       const match = compileMatcher(parseFilter(JSON.stringify(term)));
-      const want = match(event(m));
+      const want = match(messageEvent(m));
       if (want) matched++;
       assert.equal(
-        match(event(t)),
+        match(messageEvent(t)),
         want,
         `${JSON.stringify(term)} in ${JSON.stringify(m)} (template ${JSON.stringify(t)})`,
       );
@@ -156,17 +146,12 @@ test('counts from block templates equal a scan, through reopen and retention', a
     const b = new EventBatchBuilder(new Uint32Set(1024));
     for (let j = 0; j < 100; j++) {
       const i = k * 100 + j;
-      const e: LogEvent = {
-        _id: '',
+      const e = messageEvent(message(rnd, k % 30 < 15, k % 30 >= 6), {
         _time: T0 + Math.floor((i / 6000) * 2 * DAY),
         _ingest_time: T0,
         stream: i % 3 === 0 ? 'a' : 'b',
-        message: message(rnd, k % 30 < 15, k % 30 >= 6),
         level: i % 4 === 0 ? 'error' : 'info',
-        host: '',
-        service: '',
-        fields: {},
-      };
+      });
       events.push(e);
       eventHashes(e, b.hashes);
       b.add(toQpos(0, i), e);

@@ -54,7 +54,7 @@ export interface BlockTemplates {
   rareRows: number;
   rare: BloomFilter | null;
 }
-/** A partition stops adding templates beyond this many (later new ones count as "no template"). */
+/** A partition stops adding templates beyond this many (later new ones are counted as rare). */
 export const MAX_TEMPLATES_PER_PARTITION = 200_000;
 
 export const NO = 0;
